@@ -1,0 +1,30 @@
+# Entry points. Each target sets up what it needs: a fresh machine needs only `make bench` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BENCH := $(VENV)/bin/bench
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: bench test unit lint engine clean-venv
+
+bench: $(STAMP)  ## set up engine, bases and index, measure copy vs mount on the seed set, report
+	$(BENCH) run --scenario seed
+
+test: $(STAMP)  ## every test, real builds included (starts the engine itself)
+	$(VENV)/bin/ruff check bench tests
+	$(VENV)/bin/mypy bench
+	$(VENV)/bin/pytest
+
+unit: $(STAMP)  ## the tests that need no engine
+	$(VENV)/bin/pytest -m "not docker"
+
+engine: $(STAMP)  ## find or start a Docker engine with a BuildKit client, print its versions
+	$(BENCH) engine
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+clean-venv:
+	rm -rf $(VENV)

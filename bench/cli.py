@@ -1,0 +1,102 @@
+"""The command line: a thin skin over bench.benchmark. Each command parses arguments and calls one function."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.errors import UserError
+
+EPILOG = """examples:
+  bench run                                  the seed scenario (copy vs mount), results in results/<run-id>/
+  bench run --requirements my/requirements.txt --repeat 3 --out /tmp/mine
+  bench report results/latest
+"""
+
+
+def cmd_engine(args: argparse.Namespace) -> int:
+    from bench.provision.engine_up import connect
+
+    print(json.dumps(connect(print).describe(), indent=2, sort_keys=True))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bench.benchmark import RunOptions, run_benchmark, write_report
+
+    out = run_benchmark(RunOptions(scenarios=args.scenario, requirements=args.requirements, variants=args.variant,
+                                   repeat=args.repeat, out=args.out, index=args.index, keep_images=args.keep_images))
+    table, files = write_report(out)
+    print(table)
+    print("\n".join(f"wrote {p}" for p in files))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from bench.benchmark import write_report
+
+    table, files = write_report(args.dir, args.format)
+    print(table)
+    print("\n".join(f"wrote {p}" for p in files))
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from bench.scenario import list_scenarios, list_variants, load_scenario, load_variant, scenarios_dir
+
+    root = scenarios_dir()
+    print("scenarios:")
+    for name in list_scenarios(root):
+        s = load_scenario(name, root)
+        print(f"  {name:12} {s.description}  [variants: {', '.join(s.variants)}]")
+    print("variants:")
+    for name in list_variants(root):
+        print(f"  {name:12} {load_variant(name, root).summary}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="bench", description="Benchmark Dockerfile strategies on a real BuildKit "
+                                "engine: build time, image size, every layer.", epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    e = sub.add_parser("engine", help="find or start a Docker engine with a BuildKit client; print its versions")
+    e.set_defaults(func=cmd_engine)
+    r = sub.add_parser("run", help="build each scenario x variant x repeat and record the measurements",
+                       epilog="example: bench run --scenario seed --repeat 3 --out results/mine")
+    r.add_argument("--scenario", action="append", default=[], metavar="NAME", help="scenario to run (repeatable)")
+    r.add_argument("--requirements", type=Path, metavar="FILE", help="ad-hoc scenario from any requirements file")
+    r.add_argument("--variant", action="append", default=[], metavar="NAME", help="only these variants (repeatable)")
+    r.add_argument("--repeat", type=int, default=1, metavar="N", help="builds per cell (default 1)")
+    r.add_argument("--out", type=Path, metavar="DIR", help="result folder (default results/<run-id>)")
+    r.add_argument("--index", choices=["local", "real"], default="local",
+                   help="local: a pypiserver on 127.0.0.1 filled from the real index (default); real: pip's default")
+    r.add_argument("--keep-images", action="store_true", help="keep the measured images")
+    r.set_defaults(func=cmd_run)
+    rep = sub.add_parser("report", help="print the table and write report.md and the chart for a result folder",
+                         epilog="example: bench report results/latest")
+    rep.add_argument("dir", type=Path, metavar="DIR")
+    rep.add_argument("--format", default="simple", help="table format for the terminal (tabulate's names)")
+    rep.set_defaults(func=cmd_report)
+    ls = sub.add_parser("list", help="list scenarios and variants")
+    ls.set_defaults(func=cmd_list)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except UserError as err:
+        print(f"bench: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted; finished builds are in builds.jsonl", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

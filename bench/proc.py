@@ -1,0 +1,75 @@
+"""The one choke point for external processes bench runs itself.
+
+Every call logs its argv, has a timeout, and raises ProcessError (argv, exit code, stderr tail) on failure.
+Commands are always argv lists, never shell strings. Docker commands go through bench.engine, which uses
+python-on-whales' own helpers; this module is for everything else (dockerd, apt-get, debootstrap, tar).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+log = logging.getLogger("bench.proc")
+
+TAIL_LINES = 20
+
+
+class ProcessError(Exception):
+    """An external command failed or timed out."""
+
+    def __init__(self, argv: Sequence[str], returncode: int | None, stderr: str, *, timed_out: bool = False):
+        self.argv = list(argv)
+        self.returncode = returncode
+        self.stderr_tail = tail(stderr)
+        self.timed_out = timed_out
+        what = "timed out" if timed_out else f"exited with status {returncode}"
+        super().__init__(f"`{shlex.join(self.argv)}` {what}: {self.stderr_tail.strip()[-500:]}")
+
+
+def tail(text: str, lines: int = TAIL_LINES) -> str:
+    """The last ``lines`` lines of ``text``."""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    check: bool = True,
+    stdin: int | None = subprocess.DEVNULL,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``argv`` to completion and capture its output as text."""
+    log.debug("run: %s", shlex.join(argv))
+    full_env = None if env is None else {**os.environ, **env}
+    try:
+        done = subprocess.run(
+            list(argv), capture_output=True, text=True, timeout=timeout, env=full_env, cwd=cwd, stdin=stdin,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
+        raise ProcessError(argv, None, err, timed_out=True) from None
+    except FileNotFoundError:
+        raise ProcessError(argv, 127, f"{argv[0]}: command not found") from None
+    if check and done.returncode != 0:
+        raise ProcessError(argv, done.returncode, done.stderr or done.stdout)
+    return done
+
+
+def spawn(argv: Sequence[str], *, log_path: Path, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """Start a long-lived service in its own session, its output appended to ``log_path``."""
+    log.debug("spawn: %s (log %s)", shlex.join(argv), log_path)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    full_env = None if env is None else {**os.environ, **env}
+    with log_path.open("ab") as out:
+        return subprocess.Popen(
+            list(argv), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=full_env,
+            start_new_session=True,
+        )
