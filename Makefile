@@ -11,7 +11,7 @@ bench: $(STAMP)  ## set up engine, bases and index, measure copy vs mount on the
 
 test: $(STAMP)  ## every test, real builds included (starts the engine itself)
 	$(VENV)/bin/ruff check bench tests
-	$(VENV)/bin/mypy bench
+	$(VENV)/bin/mypy bench tests
 	$(VENV)/bin/pytest
 
 unit: $(STAMP)  ## the tests that need no engine

@@ -7,6 +7,8 @@ The format, per vertex ``#N``::
     #5 0.062 some output                    <- output, prefixed with seconds since the vertex started
     #5 DONE 9.5s | #5 CACHED | #5 ERROR: ... | #5 CANCELED
 
+buildx prints a ``#0 building with "default" instance`` banner first, which is not a step.
+
 Vertices of parallel stages interleave, and newer clients repeat a vertex's name line when output switches
 between vertices; both are handled by keying everything on ``N``.
 """
@@ -56,6 +58,8 @@ def parse_plain(lines: Iterable[str]) -> list[ParsedStep]:
         if not m:
             continue
         vertex, rest = int(m.group(1)), m.group(2)
+        if vertex == 0:
+            continue  # buildx's "#0 building with ... instance" banner, not a step
         if vertex not in names:
             names[vertex] = rest
             status[vertex] = "running"
@@ -80,15 +84,28 @@ def parse_plain(lines: Iterable[str]) -> list[ParsedStep]:
     ]
 
 
+def step_output(lines: Iterable[str], vertex: int) -> list[str]:
+    """What the step's command printed, without the vertex number and time prefixes."""
+    out = []
+    for raw in lines:
+        m = _LINE.match(raw.rstrip("\r\n"))
+        if m and int(m.group(1)) == vertex and _OUTPUT.match(m.group(2)):
+            out.append(m.group(2).split(" ", 1)[1] if " " in m.group(2) else "")
+    return out
+
+
 def build_error(lines: Iterable[str]) -> str | None:
-    """The most useful one-line reason for a failed build, from the progress output."""
+    """The most useful one-line reason for a failed build: the failed step and the last error its command printed."""
     lines = [line.rstrip("\r\n") for line in lines]
-    for line in reversed(lines):
-        if line.startswith(("error:", "ERROR:", "failed to solve")) or line.startswith("------"):
-            if line.startswith("------"):
-                continue
-            return line
     for step in parse_plain(lines):
-        if step.status == "error":
-            return f"{step.name}: {step.error}"
+        if step.status != "error":
+            continue
+        printed = step_output(lines, step.vertex)
+        said = [x for x in printed if re.match(r"^\s*(ERROR|Error|error|E:|fatal)", x)] or printed[-1:]
+        reason = said[-1].strip() if said else step.error
+        return f"{step.name}: {reason}"
+    # Errors outside any step (a Dockerfile that does not parse, a missing base): BuildKit's last line says it.
+    for line in reversed(lines):
+        if line.strip() and not line.startswith(("#", "------", " > ")):
+            return line.strip()
     return None

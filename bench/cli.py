@@ -32,7 +32,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     table, files = write_report(out)
     print(table)
     print("\n".join(f"wrote {p}" for p in files))
-    return 0
+    return _failed_builds(out)
+
+
+def _failed_builds(out: Path) -> int:
+    """Exit status 1 with one line about the first failure when any build failed, else 0."""
+    from bench.results import read_builds
+
+    records = read_builds(out)
+    failed = [r for r in records if not r.ok]
+    if not failed:
+        return 0
+    first = failed[0]
+    print(f"bench: error: {len(failed)} of {len(records)} builds failed; first, {first.scenario}/{first.variant} "
+          f"#{first.repeat} ({first.dockerfile}): {first.error}", file=sys.stderr)
+    print(f"  fix the requirement or Dockerfile it names; every build's log is in {out / 'logs'}", file=sys.stderr)
+    return 1
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -108,7 +108,7 @@ class Engine:
     def _buildkit_version(self, server: str) -> tuple[str | None, str]:
         if self.client.builder == "buildx":
             done = proc.run([*self._cmd, "buildx", "inspect"], timeout=30, check=False)
-            m = re.search(r"^Buildkit:\s*(\S+)", done.stdout, re.MULTILINE)
+            m = re.search(r"^Buildkit(?: version)?:\s*(\S+)", done.stdout, re.MULTILINE | re.IGNORECASE)
             if m:
                 return m.group(1), "buildx inspect"
         m = _VERSION.match(server)
@@ -148,10 +148,13 @@ class Engine:
 
     def run_once(self, image: str, command: list[str], *, volumes: list[tuple[str, str, str]],
                  envs: Mapping[str, str], network_host: bool) -> str:
-        """Run a throw-away container to completion and return its output."""
-        out = self.docker.run(image, command, remove=True, volumes=volumes, envs=dict(envs),
-                              networks=["host"] if network_host else [])
-        return str(out)
+        """Run a throw-away container to completion and return its output (stdout and stderr, captured).
+
+        Raises DockerException, whose ``stderr`` holds what the command printed there, if it fails.
+        """
+        lines = self.docker.run(image, command, remove=True, volumes=volumes, envs=dict(envs), stream=True,
+                                networks=["host"] if network_host else [])
+        return "".join(raw.decode(errors="replace") for _source, raw in lines)
 
     def prune_build_cache(self) -> None:
         proc.run([*self._cmd, "builder", "prune", "--all", "--force"], timeout=300)

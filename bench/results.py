@@ -47,6 +47,7 @@ class Step:
     status: str
     duration_s: float | None
     cached: bool
+    stage: str | None = None  # the Dockerfile stage of a "[stage i/n] ..." step
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,6 +57,7 @@ class Step:
         return cls(
             vertex=int(d["vertex"]), name=d["name"], status=d["status"],
             duration_s=None if d["duration_s"] is None else float(d["duration_s"]), cached=bool(d["cached"]),
+            stage=d.get("stage"),
         )
 
 
@@ -76,6 +78,7 @@ class BuildRecord:
     error: str | None = None
     log_tail: str | None = None
     log_file: str | None = None
+    dockerfile: str | None = None
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -94,6 +97,7 @@ class BuildRecord:
             layers=tuple(Layer.from_dict(x) for x in d.get("layers", [])),
             steps=tuple(Step.from_dict(x) for x in d.get("steps", [])),
             error=d.get("error"), log_tail=d.get("log_tail"), log_file=d.get("log_file"),
+            dockerfile=d.get("dockerfile"),
         )
 
     @property

@@ -65,12 +65,12 @@ def run_cell(cell: Cell, *, engine: Engine, settings: CellSettings, on_line: Cal
         outcome = engine.build(argv, on_line=on_line, clock=clock)
     log_file = _save_log(settings.out_dir, cell, outcome.lines)
     steps = tuple(
-        Step(vertex=s.vertex, name=s.name, status=s.status, duration_s=s.duration_s, cached=s.cached)
+        Step(vertex=s.vertex, name=s.name, status=s.status, duration_s=s.duration_s, cached=s.cached, stage=s.stage)
         for s in buildkit_log.parse_plain(outcome.lines)
     )
     record = BuildRecord(scenario=cell.scenario.name, variant=cell.variant.name, repeat=cell.repeat,
                          status="failed", started_at=started_at, wall_s=round(outcome.wall_s, 4), steps=steps,
-                         log_file=log_file)
+                         log_file=log_file, dockerfile=str(cell.variant.dockerfile))
     if not outcome.ok:
         return replace(record, error=_failure(outcome), log_tail=proc.tail("\n".join(outcome.lines), LOG_TAIL_LINES))
     try:
@@ -95,8 +95,7 @@ def measure_layers(engine: Engine, tag: str, settings: CellSettings, cell: Cell)
 
 
 def _failure(outcome: BuildOutcome) -> str:
-    reason = buildkit_log.build_error(outcome.lines)
-    return f"{outcome.error}: {reason}" if reason else str(outcome.error)
+    return buildkit_log.build_error(outcome.lines) or str(outcome.error)
 
 
 def _save_log(out_dir: Path, cell: Cell, lines: list[str]) -> str:
