@@ -81,7 +81,10 @@ class Engine:
 
     def ping(self, timeout: float = 10) -> str | None:
         """The server version if the engine answers, else None."""
-        done = proc.run([*self._cmd, "version", "--format", "{{.Server.Version}}"], timeout=timeout, check=False)
+        try:
+            done = proc.run([*self._cmd, "version", "--format", "{{.Server.Version}}"], timeout=timeout, check=False)
+        except proc.ProcessError:  # timed out: a socket nobody serves, or a daemon too busy to answer
+            return None
         return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
 
     def describe(self) -> dict[str, Any]:

@@ -127,3 +127,21 @@ def test_a_broken_dockerfile_fails_alone(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert mount.status == "ok"
     lines = (out / "builds.jsonl").read_text().splitlines()
     assert [json.loads(line)["variant"] for line in lines] == ["broken", "mount"]
+
+
+def test_engine_comes_back_after_its_daemon_was_killed(engine: Engine) -> None:
+    """kill -9 leaves a pid file and a socket behind; the next connect must clear them and start afresh."""
+    import os
+    import signal
+
+    from bench.provision import engine_up
+
+    if engine.host != f"unix://{engine_up.SOCKET}":
+        pytest.skip(f"the engine at {engine.host or 'the default address'} is not bench's own; not killing it")
+    old_pid = int(engine_up.PIDFILE.read_text())
+    os.kill(old_pid, signal.SIGKILL)
+    assert engine.ping(timeout=5) is None
+    assert engine_up.PIDFILE.exists() and engine_up.SOCKET.exists()  # the stale state a crash leaves
+    again = engine_up.connect(print)
+    assert again.host == engine.host and again.ping() is not None
+    assert int(engine_up.PIDFILE.read_text()) != old_pid

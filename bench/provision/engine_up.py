@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -103,22 +104,40 @@ def connect(say: Say = print) -> Engine:
 
 
 def clear_stale_state() -> None:
-    """Remove a pid file and socket left by a dockerd that is no longer running."""
+    """Clear what a killed dockerd leaves: its pid file, its socket, and its orphaned containerd.
+
+    A containerd that outlives its dockerd holds the exec root, and the next dockerd times out waiting for it.
+    """
     if PIDFILE.exists():
         text = PIDFILE.read_text().strip()
-        if text.isdigit() and _is_dockerd(int(text)):
+        if text.isdigit() and _running(int(text), b"dockerd"):
             return
         PIDFILE.unlink()
     if SOCKET.exists():
         SOCKET.unlink()
+    containerd_pidfile = STATE / "exec" / "containerd" / "containerd.pid"
+    if containerd_pidfile.exists():
+        text = containerd_pidfile.read_text().strip()
+        if text.isdigit() and _running(int(text), b"containerd"):
+            os.kill(int(text), signal.SIGKILL)
+            _wait_gone(int(text))
+        containerd_pidfile.unlink()
 
 
-def _is_dockerd(pid: int) -> bool:
+def _running(pid: int, name: bytes) -> bool:
+    """Whether ``pid`` is a live (not zombie) process whose command is ``name``."""
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
         return False
-    return b"dockerd" in cmdline.split(b"\0", 1)[0]
+    return state != "Z" and Path(cmdline.split(b"\0", 1)[0].decode(errors="replace")).name == name.decode()
+
+
+def _wait_gone(pid: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while _running(pid, b"containerd") and time.monotonic() < deadline:
+        time.sleep(0.05)  # a SIGKILLed process is gone within milliseconds; bounded by the deadline
 
 
 def start_private_dockerd(say: Say) -> None:
