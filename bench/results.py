@@ -189,6 +189,7 @@ def write_run(out_dir: Path, run: RunInfo) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / RUN_FILE
     fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".run.", suffix=".tmp")
+    os.fchmod(fd, 0o644)  # mkstemp makes it private; a result file is for sharing
     with os.fdopen(fd, "w") as f:
         f.write(dumps(run.to_dict()) + "\n")
         f.flush()
