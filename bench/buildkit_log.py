@@ -16,7 +16,7 @@ between vertices; both are handled by keying everything on ``N``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 _LINE = re.compile(r"^#(\d+) (.*)$")
@@ -35,6 +35,8 @@ class ParsedStep:
     status: str  # "done", "cached", "error", "canceled" or "running" (no end line seen)
     duration_s: float | None
     error: str | None = None
+    start_s: float | None = None  # when its first line and its end line were seen, if times were given
+    end_s: float | None = None
 
     @property
     def cached(self) -> bool:
@@ -47,19 +49,26 @@ class ParsedStep:
         return m.group("stage") if m else None
 
 
-def parse_plain(lines: Iterable[str]) -> list[ParsedStep]:
-    """Steps in order of first appearance, one per vertex."""
+def parse_plain(lines: Iterable[str], times: Sequence[float] | None = None) -> list[ParsedStep]:
+    """Steps in order of first appearance, one per vertex.
+
+    ``times``, when given, holds for each line the seconds since the build began at which it was read; each
+    step then gets the time its first line was seen (``start_s``) and its end line was seen (``end_s``).
+    """
     names: dict[int, str] = {}
     status: dict[int, str] = {}
     duration: dict[int, float] = {}
     errors: dict[int, str] = {}
-    for raw in lines:
+    seen: dict[int, list[float]] = {}
+    for number, raw in enumerate(lines):
         m = _LINE.match(raw.rstrip("\r\n"))
         if not m:
             continue
         vertex, rest = int(m.group(1)), m.group(2)
         if vertex == 0:
             continue  # buildx's "#0 building with ... instance" banner, not a step
+        if times is not None:
+            seen.setdefault(vertex, []).append(times[number])
         if vertex not in names:
             names[vertex] = rest
             status[vertex] = "running"
@@ -79,7 +88,9 @@ def parse_plain(lines: Iterable[str]) -> list[ParsedStep]:
         elif rest == "CANCELED":
             status[vertex] = "canceled"
     return [
-        ParsedStep(vertex=v, name=names[v], status=status[v], duration_s=duration.get(v), error=errors.get(v))
+        ParsedStep(vertex=v, name=names[v], status=status[v], duration_s=duration.get(v), error=errors.get(v),
+                   start_s=seen[v][0] if v in seen else None,
+                   end_s=seen[v][-1] if v in seen and status[v] != "running" else None)
         for v in names
     ]
 

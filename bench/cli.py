@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,10 +26,15 @@ def cmd_engine(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bench.benchmark import RunOptions, run_benchmark, write_report
+    from bench.benchmark import RunOptions, resume_benchmark, run_benchmark, write_report
 
-    out = run_benchmark(RunOptions(scenarios=args.scenario, requirements=args.requirements, variants=args.variant,
-                                   repeat=args.repeat, out=args.out, index=args.index, keep_images=args.keep_images))
+    if args.resume:
+        out = resume_benchmark(args.resume, wait=args.wait)
+    else:
+        out = run_benchmark(RunOptions(
+            scenarios=args.scenario, requirements=args.requirements, variants=args.variant, repeat=args.repeat,
+            warmup=args.warmup, order=args.order, seed=args.seed, out=args.out, index=args.index,
+            keep_images=args.keep_images, cold=not args.warm_cache, analyse=not args.no_analyse, wait=args.wait))
     table, files = write_report(out)
     print(table)
     print("\n".join(f"wrote {p}" for p in files))
@@ -85,7 +91,18 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--scenario", action="append", default=[], metavar="NAME", help="scenario to run (repeatable)")
     r.add_argument("--requirements", type=Path, metavar="FILE", help="ad-hoc scenario from any requirements file")
     r.add_argument("--variant", action="append", default=[], metavar="NAME", help="only these variants (repeatable)")
-    r.add_argument("--repeat", type=int, default=1, metavar="N", help="builds per cell (default 1)")
+    r.add_argument("--repeat", type=int, default=1, metavar="N", help="measured builds per cell (default 1)")
+    r.add_argument("--warmup", type=int, default=0, metavar="K",
+                   help="warm-up builds per cell, recorded but left out of statistics (default 0)")
+    r.add_argument("--order", choices=["interleaved", "sequential"], default="interleaved",
+                   help="interleaved: each repeat is a shuffled block of all variants (default); sequential")
+    r.add_argument("--seed", type=int, metavar="N", help="seed for the interleaved order (default: random, recorded)")
+    r.add_argument("--resume", type=Path, metavar="DIR", help="build what an interrupted run in DIR has not built")
+    r.add_argument("--warm-cache", action="store_true",
+                   help="do not prune BuildKit's build cache before each build (builds stay --no-cache)")
+    r.add_argument("--no-analyse", action="store_true",
+                   help="skip docker save and the shadowed/artefact/push-size analysis of each cell")
+    r.add_argument("--wait", action="store_true", help="if another bench run holds the engine, wait for it")
     r.add_argument("--out", type=Path, metavar="DIR", help="result folder (default results/<run-id>)")
     r.add_argument("--index", choices=["local", "real"], default="local",
                    help="local: a pypiserver on 127.0.0.1 filled from the real index (default); real: pip's default")
@@ -101,16 +118,28 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops a run the way Ctrl-C does
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from bench.runner import Interrupted
+
     args = parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return int(args.func(args))
     except UserError as err:
         print(f"bench: error: {err}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("bench: interrupted; finished builds are in builds.jsonl", file=sys.stderr)
+    except Interrupted as exc:
+        print(f"bench: interrupted: {exc}", file=sys.stderr)
         return 130
+    except KeyboardInterrupt:
+        print("bench: interrupted before any build started", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,7 @@ class BuildOutcome:
     wall_s: float
     lines: list[str]
     error: str | None
+    times: list[float] = field(default_factory=list)  # per line: seconds after the build began it was read
 
 
 class Engine:
@@ -159,8 +160,15 @@ class Engine:
                                 networks=["host"] if network_host else [])
         return "".join(raw.decode(errors="replace") for _source, raw in lines)
 
-    def prune_build_cache(self) -> None:
-        proc.run([*self._cmd, "builder", "prune", "--all", "--force"], timeout=300)
+    def prune_build_cache(self) -> str:
+        """Remove all BuildKit build cache (base images and other images stay); returns what docker reclaimed."""
+        out = proc.run([*self._cmd, "builder", "prune", "--all", "--force"], timeout=300).stdout
+        reclaimed = [line for line in out.splitlines() if "reclaimed" in line.lower()]
+        return reclaimed[-1].split(":", 1)[-1].strip() if reclaimed else "0B"
+
+    def save_image(self, ref: str, path: Path) -> None:
+        """``docker save`` an image to a tar file."""
+        self.docker.image.save(ref, output=path)
 
     # -- builds ---------------------------------------------------------------------------------------
 
@@ -179,13 +187,15 @@ class Engine:
               clock: Callable[[], float] = time.perf_counter) -> BuildOutcome:
         """Run a build command, passing each progress line to ``on_line``, timing it from start to exit."""
         lines: list[str] = []
+        times: list[float] = []
         start = clock()
         try:
             for _source, raw in stream_stdout_and_stderr(argv, env={"DOCKER_BUILDKIT": "1"}):
+                times.append(clock() - start)
                 line = raw.decode(errors="replace").rstrip("\r\n")
                 lines.append(line)
                 on_line(line)
         except DockerException as exc:
-            return BuildOutcome(ok=False, wall_s=clock() - start, lines=lines,
+            return BuildOutcome(ok=False, wall_s=clock() - start, lines=lines, times=times,
                                 error=f"build exited with status {exc.return_code}")
-        return BuildOutcome(ok=True, wall_s=clock() - start, lines=lines, error=None)
+        return BuildOutcome(ok=True, wall_s=clock() - start, lines=lines, times=times, error=None)

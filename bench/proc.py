@@ -7,10 +7,13 @@ python-on-whales' own helpers; this module is for everything else (dockerd, apt-
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shlex
+import signal
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -61,6 +64,43 @@ def run(
     if check and done.returncode != 0:
         raise ProcessError(argv, done.returncode, done.stderr or done.stdout)
     return done
+
+
+def interrupt_children(program: str, timeout: float = 30) -> None:
+    """Send SIGINT to this process's children running ``program`` (a docker client mid-build cancels its
+    build) and reap them. Services bench started (dockerd, the index) are other programs and are left alone.
+
+    Used when a signal stops bench while a library helper, which does not expose its process, is streaming.
+    """
+    me = os.getpid()
+    pids: list[int] = []
+    for task in Path(f"/proc/{me}/task").iterdir():
+        children = task / "children"
+        if children.is_file():
+            pids += [int(p) for p in children.read_text().split() if _program(int(p)) == program]
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGINT)
+    deadline = time.monotonic() + timeout
+    for pid in pids:
+        while time.monotonic() < deadline:
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if done:
+                break
+            time.sleep(0.05)  # waiting for a cancelled child to exit, bounded by the deadline
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _program(pid: int) -> str | None:
+    try:
+        return Path(Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0].decode()).name
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def spawn(argv: Sequence[str], *, log_path: Path, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:

@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from bench.plan import Cell
 from bench.results import BuildRecord
-from bench.scenario import Cell
 
 _HEADER = re.compile(r"^#(\d+) (.*)$")
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from bench.errors import UserError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RUN_FILE = "run.json"
 BUILDS_FILE = "builds.jsonl"
 
@@ -48,6 +48,8 @@ class Step:
     duration_s: float | None
     cached: bool
     stage: str | None = None  # the Dockerfile stage of a "[stage i/n] ..." step
+    start_s: float | None = None  # when bench saw the step start and end, seconds after the build began
+    end_s: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -57,7 +59,7 @@ class Step:
         return cls(
             vertex=int(d["vertex"]), name=d["name"], status=d["status"],
             duration_s=None if d["duration_s"] is None else float(d["duration_s"]), cached=bool(d["cached"]),
-            stage=d.get("stage"),
+            stage=d.get("stage"), start_s=d.get("start_s"), end_s=d.get("end_s"),
         )
 
 
@@ -79,6 +81,9 @@ class BuildRecord:
     log_tail: str | None = None
     log_file: str | None = None
     dockerfile: str | None = None
+    warmup: bool = False  # warm-up builds are kept in the file and left out of statistics
+    cold: dict[str, Any] | None = None  # what was done before the build so it shared no state with earlier ones
+    image_analysis: dict[str, Any] | None = None  # bench.image_tar: shadowed, artefact and push bytes
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -97,7 +102,8 @@ class BuildRecord:
             layers=tuple(Layer.from_dict(x) for x in d.get("layers", [])),
             steps=tuple(Step.from_dict(x) for x in d.get("steps", [])),
             error=d.get("error"), log_tail=d.get("log_tail"), log_file=d.get("log_file"),
-            dockerfile=d.get("dockerfile"),
+            dockerfile=d.get("dockerfile"), warmup=bool(d["warmup"]), cold=d.get("cold"),
+            image_analysis=d.get("image_analysis"),
         )
 
     @property
@@ -139,6 +145,8 @@ class RunInfo:
     scenarios: tuple[dict[str, Any], ...] = ()
     bench_version: str = ""
     git_commit: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)  # plan settings (repeat, warmup, order, seed) and more
+    variants: dict[str, Any] = field(default_factory=dict)  # name -> dockerfile path, sha256, summary
     schema_version: int = SCHEMA_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -156,12 +164,30 @@ class RunInfo:
             run_id=d["run_id"], created_at=d["created_at"], engine=d["engine"], host=d["host"],
             bases=tuple(BaseImage.from_dict(b) for b in d["bases"]), index=d["index"], plan=tuple(d["plan"]),
             scenarios=tuple(d.get("scenarios", [])), bench_version=d.get("bench_version", ""),
-            git_commit=d.get("git_commit"), extra=d.get("extra", {}),
+            git_commit=d.get("git_commit"), settings=d["settings"], variants=d["variants"],
+            extra=d.get("extra", {}),
         )
 
 
+def update_to_2(d: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 (the first walking skeleton) had no warm-ups, cold-build record, image analysis, step times,
+    plan settings or variant digests. Works on a build line and on run.json alike."""
+    d = dict(d, schema_version=2)
+    if "plan" in d:  # run.json
+        d["plan"] = [dict(c, warmup=False) for c in d["plan"]]
+        repeats = [int(c["repeat"]) for c in d["plan"]] or [1]
+        d.setdefault("settings", {"repeat": max(repeats), "warmup": 0, "order": "alternating (schema 1)", "seed": None})
+        d.setdefault("variants", {})
+    else:  # a build line
+        d.setdefault("warmup", False)
+        d.setdefault("cold", None)
+        d.setdefault("image_analysis", None)
+        d["steps"] = [dict(s, start_s=None, end_s=None) for s in d.get("steps", [])]
+    return d
+
+
 # Step-by-step migrations: MIGRATIONS[n] turns a version-n dict into a version-(n+1) dict.
-MIGRATIONS: dict[int, Any] = {}
+MIGRATIONS: dict[int, Any] = {1: update_to_2}
 
 
 def migrate(d: dict[str, Any], *, what: str) -> dict[str, Any]:

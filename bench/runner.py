@@ -1,23 +1,31 @@
-"""Walks the plan: builds each cell on the engine, measures it, and appends its record at once."""
+"""Walks the plan: builds each cell on the engine, measures it, and appends its record at once.
+
+A run may be interrupted (SIGINT, SIGTERM) at any point: the build in flight is stopped and its leftovers
+removed, every finished record is already on disk, and ``bench run --resume DIR`` builds what is missing.
+"""
 
 from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from python_on_whales import DockerException
 
-from bench import buildkit_log, layers, proc
+from bench import buildkit_log, image_tar, layers, proc
 from bench.engine import BuildOutcome, Engine
+from bench.plan import Cell
 from bench.progress import Progress
 from bench.results import BuildRecord, Layer, Step, append_build
-from bench.scenario import Cell
 
 LOG_TAIL_LINES = 30
+
+
+class Interrupted(Exception):
+    """The run was stopped by a signal; finished records are kept."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,8 @@ class CellSettings:
     bases: Mapping[str, str]  # requested base reference -> image to build on
     index_url: str | None  # local index; None builds against pip's default index
     keep_images: bool = False
+    cold: bool = True  # prune the BuildKit cache before each build
+    analyse: bool = True  # docker save the first measured image of each cell and find its dead bytes
 
     def build_args(self, cell: Cell) -> dict[str, str]:
         args = {"BUILD_IMAGE": self.bases[cell.scenario.build_base],
@@ -38,24 +48,44 @@ class CellSettings:
         return args
 
     def tag(self, cell: Cell) -> str:
-        return f"bench-run/{cell.scenario.name}-{cell.variant.name}:{self.run_id.lower()}-r{cell.repeat}"
+        kind = "w" if cell.warmup else "r"
+        return f"bench-run/{cell.scenario.name}-{cell.variant.name}:{self.run_id.lower()}-{kind}{cell.repeat}"
 
 
-def run_plan(cells: list[Cell], *, engine: Engine, settings: CellSettings, progress: Progress) -> list[BuildRecord]:
-    """Build every cell in order; a failed build is recorded and the run goes on."""
+def run_plan(cells: list[Cell], *, engine: Engine, settings: CellSettings, progress: Progress,
+             done: Iterable[BuildRecord] = ()) -> list[BuildRecord]:
+    """Build every cell in order; a failed build is recorded and the run goes on.
+
+    ``done`` holds the records already in the folder (on resume): their image analyses are not repeated.
+    """
+    analysed = {(r.scenario, r.variant) for r in done if r.image_analysis}
     records = []
     for index, cell in enumerate(cells, start=1):
         progress.cell_started(index, cell)
-        record = run_cell(cell, engine=engine, settings=settings, on_line=progress.line)
+        analyse = settings.analyse and not cell.warmup and (cell.scenario.name, cell.variant.name) not in analysed
+        try:
+            record = run_cell(cell, engine=engine, settings=settings, on_line=progress.line, analyse=analyse)
+        except KeyboardInterrupt:
+            stop_build_in_flight(engine, settings.tag(cell))
+            raise Interrupted(f"stopped during {cell.label}") from None
         append_build(settings.out_dir, record)
+        if record.image_analysis:
+            analysed.add((record.scenario, record.variant))
         progress.cell_finished(record)
         records.append(record)
     return records
 
 
+def stop_build_in_flight(engine: Engine, tag: str) -> None:
+    """Stop the docker client still building (BuildKit cancels the solve), and remove what it made."""
+    proc.interrupt_children(Path(engine.client.path).name)
+    engine.remove_image(tag)
+
+
 def run_cell(cell: Cell, *, engine: Engine, settings: CellSettings, on_line: Callable[[str], None],
-             clock: Callable[[], float] = time.perf_counter) -> BuildRecord:
-    """Build one cell with BuildKit and --no-cache, then measure the image and remove it."""
+             analyse: bool = False, clock: Callable[[], float] = time.perf_counter) -> BuildRecord:
+    """Build one cell with BuildKit and --no-cache, cold, then measure the image and remove it."""
+    cold = {"build_cache_pruned": True, "reclaimed": engine.prune_build_cache()} if settings.cold else None
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     tag = settings.tag(cell)
     with tempfile.TemporaryDirectory(prefix="bench-ctx-") as ctx:
@@ -63,24 +93,38 @@ def run_cell(cell: Cell, *, engine: Engine, settings: CellSettings, on_line: Cal
         argv = engine.build_argv(context=Path(ctx), dockerfile=cell.variant.dockerfile.resolve(), tag=tag,
                                  build_args=settings.build_args(cell), network_host=settings.index_url is not None)
         outcome = engine.build(argv, on_line=on_line, clock=clock)
-    log_file = _save_log(settings.out_dir, cell, outcome.lines)
-    steps = tuple(
-        Step(vertex=s.vertex, name=s.name, status=s.status, duration_s=s.duration_s, cached=s.cached, stage=s.stage)
-        for s in buildkit_log.parse_plain(outcome.lines)
-    )
     record = BuildRecord(scenario=cell.scenario.name, variant=cell.variant.name, repeat=cell.repeat,
-                         status="failed", started_at=started_at, wall_s=round(outcome.wall_s, 4), steps=steps,
-                         log_file=log_file, dockerfile=str(cell.variant.dockerfile))
+                         status="failed", started_at=started_at, wall_s=round(outcome.wall_s, 4),
+                         steps=_steps(outcome), log_file=_save_log(settings.out_dir, cell, outcome.lines),
+                         dockerfile=str(cell.variant.dockerfile), warmup=cell.warmup, cold=cold)
     if not outcome.ok:
         return replace(record, error=_failure(outcome), log_tail=proc.tail("\n".join(outcome.lines), LOG_TAIL_LINES))
     try:
         record = replace(record, status="ok", image_size_bytes=engine.image_size(tag), image_id=engine.image_id(tag),
-                         layers=measure_layers(engine, tag, settings, cell))
-    except (DockerException, proc.ProcessError) as exc:
+                         layers=measure_layers(engine, tag, settings, cell),
+                         image_analysis=analyse_image(engine, tag) if analyse else None)
+    except (DockerException, proc.ProcessError, OSError, ValueError) as exc:
         record = replace(record, error=f"built, but measuring the image failed: {exc}"[:2000])
     if not settings.keep_images:
         engine.remove_image(tag)
     return record
+
+
+def _steps(outcome: BuildOutcome) -> tuple[Step, ...]:
+    return tuple(
+        Step(vertex=s.vertex, name=s.name, status=s.status, duration_s=s.duration_s, cached=s.cached, stage=s.stage,
+             start_s=None if s.start_s is None else round(s.start_s, 4),
+             end_s=None if s.end_s is None else round(s.end_s, 4))
+        for s in buildkit_log.parse_plain(outcome.lines, outcome.times)
+    )
+
+
+def analyse_image(engine: Engine, tag: str) -> dict[str, object]:
+    """Save the image and walk its layer tars: shadowed, build-artefact and push (gzip) bytes."""
+    with tempfile.TemporaryDirectory(prefix="bench-save-", dir="/var/tmp") as tmp:
+        saved = Path(tmp) / "image.tar"
+        engine.save_image(tag, saved)
+        return image_tar.analyse_saved_image(saved).to_dict()
 
 
 def measure_layers(engine: Engine, tag: str, settings: CellSettings, cell: Cell) -> tuple[Layer, ...]:
@@ -101,6 +145,7 @@ def _failure(outcome: BuildOutcome) -> str:
 def _save_log(out_dir: Path, cell: Cell, lines: list[str]) -> str:
     logs = out_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    name = f"{cell.scenario.name}-{cell.variant.name}-r{cell.repeat}.log"
+    kind = "w" if cell.warmup else "r"
+    name = f"{cell.scenario.name}-{cell.variant.name}-{kind}{cell.repeat}.log"
     (logs / name).write_text("\n".join(lines) + "\n")
     return f"logs/{name}"

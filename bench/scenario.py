@@ -2,8 +2,7 @@
 
 A scenario (``scenarios/NAME.toml``) names a requirement set, the base images and the variants to build.
 A variant is a plain Dockerfile (``scenarios/variants/NAME.Dockerfile``) that takes its bases as build
-args ``BUILD_IMAGE`` and ``FINAL_IMAGE``. The plan is every scenario x variant x repeat, variants
-alternating within each repeat.
+args ``BUILD_IMAGE`` and ``FINAL_IMAGE``. What to build, in which order, is bench.plan's business.
 """
 
 from __future__ import annotations
@@ -49,22 +48,6 @@ class Variant:
     name: str
     dockerfile: Path
     summary: str
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One build to make: a scenario, a variant and which repeat."""
-
-    scenario: Scenario
-    variant: Variant
-    repeat: int
-
-    @property
-    def label(self) -> str:
-        return f"{self.scenario.name}/{self.variant.name} #{self.repeat}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"scenario": self.scenario.name, "variant": self.variant.name, "repeat": self.repeat}
 
 
 def scenarios_dir() -> Path:
@@ -165,21 +148,6 @@ def load_variant(name: str, root: Path) -> Variant:
             )
     summary = " ".join(line.lstrip("# ").strip() for line in text.splitlines()[:2] if line.startswith("#"))
     return Variant(name=name, dockerfile=path, summary=summary)
-
-
-def make_plan(scenarios: list[Scenario], only_variants: list[str], repeat: int, root: Path) -> list[Cell]:
-    """Every scenario x variant x repeat; within a repeat the variants alternate."""
-    if repeat < 1:
-        raise UserError(f"--repeat must be at least 1, not {repeat}")
-    variants: dict[str, Variant] = {}
-    cells: list[Cell] = []
-    for scenario in scenarios:
-        names = only_variants or list(scenario.variants)
-        for name in names:
-            variants.setdefault(name, load_variant(name, root))
-        for r in range(1, repeat + 1):
-            cells.extend(Cell(scenario=scenario, variant=variants[name], repeat=r) for name in names)
-    return cells
 
 
 def _check_keys(data: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.errors import UserError
-from bench.scenario import adhoc_scenario, load_scenario, load_variant, make_plan
+from bench.scenario import adhoc_scenario, load_scenario, load_variant
 from tests.conftest import REPO
 
 SCENARIOS = REPO / "scenarios"
@@ -24,11 +24,6 @@ def test_seed_scenario_is_the_original_finding() -> None:
     s = load_scenario("seed", SCENARIOS)
     assert s.requirements.split() == ["ciso8601", "flask", "numpy", "pandas"]
     assert (s.variants, s.build_base, s.final_base) == (("copy", "mount"), "python:3.11", "python:3.11-slim")
-
-
-def test_plan_alternates_variants_within_each_repeat() -> None:
-    cells = make_plan([load_scenario("seed", SCENARIOS)], [], 2, SCENARIOS)
-    assert [(c.variant.name, c.repeat) for c in cells] == [("copy", 1), ("mount", 1), ("copy", 2), ("mount", 2)]
 
 
 def test_unknown_key_names_file_key_and_closest_valid_key(root: Path) -> None:
