@@ -4,10 +4,13 @@ VENV := .venv
 BENCH := $(VENV)/bin/bench
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: bench test unit lint engine clean-venv
+.PHONY: bench bench-full test unit engine clean-venv
 
-bench: $(STAMP)  ## set up engine, bases and index, measure copy vs mount on the seed set, report
-	$(BENCH) run --scenario seed
+bench: $(STAMP)  ## set up engine, bases and index; every strategy on the seed and tiny sets, 5 repeats; report
+	$(BENCH) run --scenario seed --scenario tiny --repeat 5 --warmup 1
+
+bench-full: $(STAMP)  ## every strategy on every requirement set, one build each: a survey
+	$(BENCH) run --scenario seed --scenario tiny --scenario web --scenario datasci --scenario sdist --repeat 1
 
 test: $(STAMP)  ## every test, real builds included (starts the engine itself)
 	$(VENV)/bin/ruff check bench tests

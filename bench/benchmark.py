@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,9 +16,10 @@ from bench.plan import Cell, PlanSettings, make_plan
 from bench.prepare import Prepared, git_commit, host_info, prepare
 from bench.progress import Progress
 from bench.provision.index import LocalIndex, PackageStore, cache_dir
-from bench.results import BuildRecord, RunInfo, read_builds, read_run, write_run
-from bench.runner import CellSettings, Interrupted, run_plan
+from bench.results import ENGINE_LOST, BuildRecord, RunInfo, latest_records, read_builds, read_run, write_run
+from bench.runner import CellSettings, EngineLost, Interrupted, run_plan
 from bench.scenario import Scenario, adhoc_scenario, load_scenario, scenarios_dir
+from bench.summary import summarise
 
 RESULTS = Path("results")
 CHART_FILE = "size-by-layer.png"
@@ -69,9 +70,10 @@ def run_benchmark(opts: RunOptions) -> Path:
     progress = Progress(total=len(cells))
     ready = prepare(scenarios, index_mode=opts.index, say=progress.say)
     with engine_lock(ready.engine.host or "default", cache_dir(), holder=f"results in {out}", wait=opts.wait):
+        if opts.out is None:
+            out.mkdir(parents=True, exist_ok=True)
+            _point_latest(out)  # at once: an interrupted run is still the latest, to resume or report
         _execute(out, cells, ready, progress, settings=settings, scenarios=scenarios, run_id=run_id, done=[])
-    if opts.out is None:
-        _point_latest(out)
     return out
 
 
@@ -84,8 +86,10 @@ def resume_benchmark(out: Path, *, wait: bool = False) -> Path:
     scenarios = [_reload(d) for d in run.scenarios]
     cells = make_plan(scenarios, s["only_variants"], PlanSettings.from_dict(s["plan"]), scenarios_dir())
     _check_same_plan(out, run, cells, scenarios)
-    done = read_builds(out)
-    finished = {(r.scenario, r.variant, r.repeat, r.warmup) for r in done}
+    done = latest_records(read_builds(out))
+    # A build the engine took down is no measurement of its variant: it is built again.
+    finished = {(r.scenario, r.variant, r.repeat, r.warmup) for r in done
+                if not (r.error or "").startswith(ENGINE_LOST)}
     todo = [c for c in cells if c.key not in finished]
     progress = Progress(total=len(todo))
     progress.say(f"resuming {out}: {len(done)} of {len(cells)} builds recorded, {len(todo)} to go")
@@ -131,8 +135,10 @@ def _variants_info(cells: list[Cell]) -> dict[str, dict[str, str]]:
 
 def _execute(out: Path, cells: list[Cell], ready: Prepared, progress: Progress, *, settings: dict[str, Any],
              scenarios: list[Scenario], run_id: str, done: list[BuildRecord], existing: RunInfo | None = None) -> None:
+    disk_before = ready.engine.disk_usage()
     with LocalIndex(PackageStore()) if settings["index"] == "local" else _NoIndex() as idx:
-        if existing is None:
+        info = existing
+        if info is None:
             info = RunInfo(
                 run_id=run_id, created_at=datetime.now(UTC).isoformat(timespec="seconds"),
                 engine=ready.engine.describe(), host=host_info(), bases=tuple(ready.bases),
@@ -144,13 +150,19 @@ def _execute(out: Path, cells: list[Cell], ready: Prepared, progress: Progress, 
         progress.say(f"{len(cells)} builds to make; results in {out}")
         cell_settings = CellSettings(run_id=run_id, out_dir=out, bases=ready.base_map(), index_url=idx.url,
                                      keep_images=settings["keep_images"], cold=settings["cold"],
-                                     analyse=settings["analyse"])
+                                     analyse=settings["analyse"], requirements=ready.requirements(scenarios))
         try:
             run_plan(cells, engine=ready.engine, settings=cell_settings, progress=progress, done=done)
         except Interrupted as exc:
             raise Interrupted(f"{exc}; finished builds are kept in {out / 'builds.jsonl'}; "
                               f"finish the run with: bench run --resume {out}") from None
+        except EngineLost as exc:
+            raise UserError(f"{exc}; that build is recorded as failed, the others are kept in {out / 'builds.jsonl'}",
+                            hint=f"start the engine again (bench engine), then: bench run --resume {out}") from None
     ready.engine.prune_build_cache()
+    # Disk hygiene, recorded: what the engine held before this run's builds and after its clean-up.
+    disk = {"before": disk_before, "after": ready.engine.disk_usage()}
+    write_run(out, replace(info, extra={**info.extra, "disk": disk}))
 
 
 class _NoIndex:
@@ -178,17 +190,47 @@ def _point_latest(out: Path) -> None:
 
 
 def write_report(result_dir: Path, tablefmt: str = "simple") -> tuple[str, list[Path]]:
-    """Print-ready table, and the files written: report.md and the chart."""
+    """Print-ready table, and the files written: report.md, index.html and each chart as PNG and SVG."""
+    from bench import html
+
     run = read_run(result_dir)
-    records = read_builds(result_dir)
+    records = latest_records(read_builds(result_dir))
     if not records:
         raise UserError(f"{result_dir}: no finished builds yet", hint="run `bench run --out DIR` first")
+    summaries = summarise(records)
+    figures = charts.chart_set(records, summaries)
     written = []
-    chart = None
-    if any(r.ok for r in records):
-        chart = charts.save(charts.size_by_layer(records), result_dir / CHART_FILE)
-        written.append(chart)
+    shown = []
+    for stem, alt, fig in figures:
+        for suffix in (".png", ".svg"):
+            written.append(charts.save(fig, result_dir / f"{stem}{suffix}"))
+        shown.append((alt, f"{stem}.png"))
     md = result_dir / "report.md"
-    md.write_text(report.render_markdown(run, records, chart.name if chart else None))
-    written.insert(0, md)
-    return report.render_table(report.summarise(records), tablefmt), written
+    md.write_text(report.render_markdown(run, records, shown, summaries))
+    page = result_dir / "index.html"
+    page.write_text(html.render_run_page(run, records, summaries=summaries, figures=figures))
+    return report.render_table(summaries, tablefmt), [md, page, *written]
+
+
+def publish(results: Path) -> list[Path]:
+    """results/index.html listing every run folder (newest first), and a chart of size and time across runs."""
+    from bench import html
+
+    entries = []
+    for run_json in sorted(results.glob("*/run.json")):
+        folder = run_json.parent
+        if folder.is_symlink():
+            continue  # results/latest
+        records = latest_records(read_builds(folder))
+        if not (folder / "index.html").exists() and records:
+            write_report(folder)
+        entries.append((f"{folder.name}/index.html", read_run(folder), records))
+    if not entries:
+        raise UserError(f"{results}: no run folders", hint="run `make bench` or `bench run` first")
+    index = results / "index.html"
+    index.write_text(html.render_index(entries))
+    written = [index]
+    if len(entries) >= 2:
+        fig = charts.across_runs([(run, records) for _, run, records in entries])
+        written += [charts.save(fig, results / f"across-runs{suffix}") for suffix in (".png", ".svg")]
+    return written

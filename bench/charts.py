@@ -1,18 +1,49 @@
-"""Charts from result records, with matplotlib's Agg backend. Pure: records in, figure or file out."""
+"""Charts from result records, with matplotlib's Agg backend. Pure: records in, figure or file out.
+
+Size charts live here, time charts in ``charts_time`` (re-exported), the shared style in ``chart_base``.
+``chart_set`` is the list of charts for one run; ``save`` and ``to_svg`` write them with reproducible bytes.
+"""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench import fmt
+from bench.chart_base import (
+    cell_label,
+    measured_ok,
+    new_figure,
+    no_data,
+    representative,
+    style,
+    styled,
+    variant_colours,
+    variant_key,
+)
+from bench.charts_time import across_runs, build_time, step_timeline
 from bench.layers import is_wheel_copy
-from bench.report import REFERENCE_VARIANT
 from bench.results import BuildRecord, Layer
+from bench.summary import REFERENCE_VARIANT, CellSummary
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+__all__ = [
+    "across_runs",
+    "build_time",
+    "category",
+    "chart_set",
+    "representative",
+    "save",
+    "savings_across_sets",
+    "size_by_layer",
+    "step_timeline",
+    "to_svg",
+]
 
 BASE, WHEELS, OTHER = "base image", "COPY of wheels", "installed packages and other layers"
 COLOURS = {BASE: "#b0b0b0", WHEELS: "#d62728", OTHER: "#1f77b4"}
@@ -24,53 +55,155 @@ def category(layer: Layer) -> str:
     return WHEELS if is_wheel_copy(layer.created_by) else OTHER
 
 
-def representative(records: Sequence[BuildRecord]) -> list[BuildRecord]:
-    """The first successful build of each scenario x variant, in order."""
-    seen: dict[tuple[str, str], BuildRecord] = {}
-    for r in records:
-        if r.ok:
-            seen.setdefault((r.scenario, r.variant), r)
-    return list(seen.values())
-
-
+@styled
 def size_by_layer(records: Sequence[BuildRecord]) -> Figure:
     """Horizontal bars, one per scenario/variant, stacked by layer category, total size at the end."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
     reps = representative(records)
-    fig = Figure(figsize=(9, 1.6 + 0.7 * max(len(reps), 1)), dpi=100, layout="constrained")
+    fig = new_figure(9, 1.6 + 0.7 * max(len(reps), 1))
     ax = fig.add_subplot()
-    labels = [f"{r.scenario} / {r.variant}" for r in reps]
+    fig.suptitle("Final image size by variant, stacked by layer")
+    if not reps:
+        no_data(ax, "no successful measured builds")
+        return fig
     lefts = [0.0] * len(reps)
     for cat in (BASE, OTHER, WHEELS):
         widths = [sum(x.size_bytes for x in r.layers if category(x) == cat) / 1e6 for r in reps]
-        ax.barh(labels, widths, left=lefts, color=COLOURS[cat], label=cat, height=0.6)
+        ax.barh(range(len(reps)), widths, left=lefts, color=COLOURS[cat], label=cat, height=0.6)
         lefts = [a + b for a, b in zip(lefts, widths, strict=True)]
     refs = {r.scenario: r for r in reps if r.variant == REFERENCE_VARIANT}
     for y, r in enumerate(reps):
         ax.text(lefts[y] + max(lefts) * 0.01, y, _annotation(r, refs.get(r.scenario)), va="center", fontsize=9)
+    ax.set_yticks(range(len(reps)), [cell_label(r) for r in reps])
+    _separate_scenarios(ax, [r.scenario for r in reps])
     ax.invert_yaxis()
-    ax.set_xlim(0, max(lefts, default=1) * 1.3)
+    ax.set_xlim(0, max(lefts) * 1.35)
     ax.set_xlabel("image size (MB, 1 MB = 10^6 bytes)")
-    fig.suptitle("Final image size by variant, stacked by layer")
-    fig.legend(loc="outside lower center", ncol=3, fontsize=9, frameon=False)
-    ax.spines[["top", "right"]].set_visible(False)
+    fig.legend(loc="outside lower center", ncol=3, fontsize=9)
     return fig
 
 
+def _separate_scenarios(ax: Axes, scenarios: list[str]) -> None:
+    """A thin line between the rows of different scenarios."""
+    for y in range(1, len(scenarios)):
+        if scenarios[y] != scenarios[y - 1]:
+            ax.axhline(y - 0.5, color="#999999", lw=0.8, ls=":")
+
+
 def _annotation(record: BuildRecord, ref: BuildRecord | None) -> str:
-    """The total size, and for a non-reference variant its difference from the reference."""
-    text = fmt.mb(record.image_size_bytes)
-    if ref is None or ref is record or record.image_size_bytes is None or ref.image_size_bytes is None:
-        return text
-    delta = record.image_size_bytes - ref.image_size_bytes
-    return f"{text}\n{fmt.signed_mb(delta)} ({fmt.pct(delta / ref.image_size_bytes)}) vs {ref.variant}"
+    """The total size, the COPY of wheels when there is one (a thin slice can be hard to see), and for a
+    non-reference variant its difference from the reference."""
+    lines = [fmt.mb(record.image_size_bytes)]
+    wheels = sum(x.size_bytes for x in record.layers if category(x) == WHEELS)
+    if wheels:
+        lines.append(f"COPY of wheels: {_size(wheels)}")
+    if ref is not None and ref is not record and record.image_size_bytes is not None and ref.image_size_bytes:
+        delta = record.image_size_bytes - ref.image_size_bytes
+        if delta == 0:
+            lines.append(f"same size as {ref.variant}")
+        else:
+            ratio = delta / ref.image_size_bytes
+            lines.append(f"{_size(delta, signed=True)} ({ratio * 100:+.{1 if abs(ratio) >= 0.01 else 2}f}%) "
+                         f"vs {ref.variant}")
+    return "\n".join(lines)
+
+
+def _size(size_bytes: int, *, signed: bool = False) -> str:
+    """MB as everywhere, but kB below 1 MB: a difference of 80 kB must not read as 0.1 MB or 0.0 MB."""
+    sign = "+" if signed else ""
+    if abs(size_bytes) < 1e6:
+        return f"{size_bytes / 1e3:{sign}.1f} kB"
+    return fmt.signed_mb(size_bytes) if signed else fmt.mb(size_bytes)
+
+
+@styled
+def savings_across_sets(summaries: Sequence[CellSummary]) -> Figure:
+    """Grouped bars, one group per scenario (requirement set): how many MB each variant saves against the
+    reference variant (positive: a smaller image), the change in per cent above each bar."""
+    compared = [s for s in summaries if s.vs_ref_size is not None]
+    scenarios = sorted({s.scenario for s in compared})
+    variants = sorted({s.variant for s in compared}, key=variant_key)
+    fig = new_figure(max(7.0, 2.0 + 1.2 * len(scenarios) * max(len(variants), 1)), 4.8)
+    ax = fig.add_subplot()
+    reference = next((s.reference for s in compared if s.reference), REFERENCE_VARIANT)
+    fig.suptitle(f"Image size saved against {reference}, per requirement set")
+    if not compared:
+        no_data(ax, f"no variant could be compared with {reference}")
+        return fig
+    colours = variant_colours(s.variant for s in summaries)
+    width = 0.8 / len(variants)
+    for i, variant in enumerate(variants):
+        cells = {s.scenario: s for s in compared if s.variant == variant}
+        for x, scenario in enumerate(scenarios):
+            if scenario in cells:
+                _saving_bar(ax, x + (i - (len(variants) - 1) / 2) * width, width, cells[scenario], colours[variant])
+    ax.set_xticks(range(len(scenarios)), scenarios)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.margins(y=0.25)
+    ax.set_xlabel("requirement set (scenario)")
+    ax.set_ylabel(f"saved vs {reference} (MB; below 0: larger)")
+    fig.legend(handles=_variant_handles(variants, colours), loc="outside lower center", ncol=len(variants), fontsize=9)
+    return fig
+
+
+def _saving_bar(ax: Axes, x: float, width: float, s: CellSummary, colour: str) -> None:
+    diff = s.vs_ref_size
+    assert diff is not None  # only compared cells get here
+    saved = -diff.delta_bytes / 1e6
+    ax.bar([x], [saved], width=width * 0.9, color=colour)
+    text = f"{abs(saved):.1f} MB\n{abs(diff.delta_ratio) * 100:.1f}% {'smaller' if saved >= 0 else 'larger'}"
+    ax.annotate(text, (x, saved), xytext=(0, 3 if saved >= 0 else -3), textcoords="offset points", ha="center",
+                va="bottom" if saved >= 0 else "top", fontsize=8)
+
+
+def _variant_handles(variants: list[str], colours: dict[str, str]) -> list[object]:
+    from matplotlib.patches import Patch
+
+    return [Patch(color=colours[v], label=v) for v in variants]
+
+
+def chart_set(records: Sequence[BuildRecord], summaries: Sequence[CellSummary]) -> list[tuple[str, str, Figure]]:
+    """The charts that apply to one run, as (file stem, alt text, figure): size and time when a measured build
+    succeeded, the step timeline when one has steps, savings across requirement sets for 2+ scenarios."""
+    out: list[tuple[str, str, Figure]] = []
+    reps = representative(records)
+    if reps:
+        sizes = "; ".join(f"{cell_label(r)} {fmt.mb(r.image_size_bytes)}" for r in reps)
+        out.append(("size-by-layer", f"Final image size by variant, stacked by layer: {sizes}",
+                    size_by_layer(records)))
+    timed = [s for s in summaries if s.time is not None]
+    if measured_ok(records) and timed:
+        times = "; ".join(f"{cell_label(s)} median {fmt.seconds(s.time.median)} over {s.time.n} builds"
+                          for s in timed if s.time)
+        out.append(("build-time", f"Build time of each measured build, with medians: {times}", build_time(records)))
+    if any(r.steps for r in reps):
+        # One panel per variant of the first scenario: a panel per cell of a many-scenario run would be unreadable.
+        first = reps[0].scenario
+        out.append(("step-timeline", f"Timeline of the BuildKit steps of one {first} build per variant, coloured "
+                    "by part of the build", step_timeline([r for r in records if r.scenario == first])))
+    compared = [s for s in summaries if s.vs_ref_size is not None]
+    if len({s.scenario for s in compared}) >= 2:
+        saved = "; ".join(f"{cell_label(s)} {fmt.signed_mb(s.vs_ref_size.delta_bytes)}" for s in compared
+                          if s.vs_ref_size)
+        out.append(("savings-across-sets", f"Image size change against the reference variant: {saved}",
+                    savings_across_sets(summaries)))
+    return out
+
+
+def _metadata(suffix: str) -> dict[str, None]:
+    """No timestamp in the metadata (and no version URL in SVG), so the same data gives the same bytes."""
+    return {"Software": None} if suffix == ".png" else {"Date": None, "Creator": None}
 
 
 def save(fig: Figure, path: Path) -> Path:
-    """Write a figure with no timestamp in its metadata, so the same data gives the same bytes."""
-    fig.savefig(path, metadata={"Software": None} if path.suffix == ".png" else {"Date": None})
+    """Write a figure as .png or .svg with reproducible bytes: fixed style, salt and metadata."""
+    with style():
+        fig.savefig(path, metadata=_metadata(path.suffix))
     return path
+
+
+def to_svg(fig: Figure) -> str:
+    """The figure as SVG text, byte for byte what ``save`` writes to a .svg file."""
+    buf = io.StringIO()
+    with style():
+        fig.savefig(buf, format="svg", metadata=_metadata(".svg"))
+    return buf.getvalue()

@@ -43,9 +43,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _failed_builds(out: Path) -> int:
     """Exit status 1 with one line about the first failure when any build failed, else 0."""
-    from bench.results import read_builds
+    from bench.results import latest_records, read_builds
 
-    records = read_builds(out)
+    records = latest_records(read_builds(out))
     failed = [r for r in records if not r.ok]
     if not failed:
         return 0
@@ -79,6 +79,47 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    from bench.benchmark import publish
+
+    for path in publish(args.results):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from bench.compare import compare_runs, gate_failures, render
+    from bench.results import read_builds, read_run
+
+    read_run(args.old), read_run(args.new)  # both must be result folders of a version we can read
+    changes = compare_runs(read_builds(args.old), read_builds(args.new))
+    if not changes:
+        raise UserError(f"{args.old} and {args.new} have no scenario/variant measured in both")
+    print(render(changes, args.format))
+    failures = gate_failures(changes, slower_pct=args.fail_if_slower, larger_bytes=args.fail_if_larger)
+    for line in failures:
+        print(f"bench: regression: {line}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from bench.doctor import run_checks
+
+    checks = run_checks()
+    for check in checks:
+        print(check.line())
+    return 0 if all(c.ok for c in checks) else 1
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    from bench.doctor import clean
+    from bench.provision.engine_up import connect
+
+    for line in clean(connect(print), everything=args.all):
+        print(line)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="bench", description="Benchmark Dockerfile strategies on a real BuildKit "
                                 "engine: build time, image size, every layer.", epilog=EPILOG,
@@ -108,13 +149,32 @@ def parser() -> argparse.ArgumentParser:
                    help="local: a pypiserver on 127.0.0.1 filled from the real index (default); real: pip's default")
     r.add_argument("--keep-images", action="store_true", help="keep the measured images")
     r.set_defaults(func=cmd_run)
-    rep = sub.add_parser("report", help="print the table and write report.md and the chart for a result folder",
+    rep = sub.add_parser("report", help="print the table; write report.md, index.html and the charts (PNG, SVG)",
                          epilog="example: bench report results/latest")
     rep.add_argument("dir", type=Path, metavar="DIR")
-    rep.add_argument("--format", default="simple", help="table format for the terminal (tabulate's names)")
+    rep.add_argument("--format", default="simple", choices=["plain", "simple", "github", "csv", "json", "html"],
+                     help="table format on the terminal (default simple)")
     rep.set_defaults(func=cmd_report)
     ls = sub.add_parser("list", help="list scenarios and variants")
     ls.set_defaults(func=cmd_list)
+    pub = sub.add_parser("publish", help="write results/index.html listing every run, ready for a static host",
+                         epilog="example: bench publish  (then serve or upload the results/ folder)")
+    pub.add_argument("results", type=Path, nargs="?", default=Path("results"), metavar="RESULTS")
+    pub.set_defaults(func=cmd_publish)
+    cmp = sub.add_parser("compare", help="time and size changes between two runs, with significance; a CI gate",
+                         epilog="example: bench compare results/before results/after --fail-if-slower 5")
+    cmp.add_argument("old", type=Path, metavar="OLD")
+    cmp.add_argument("new", type=Path, metavar="NEW")
+    cmp.add_argument("--fail-if-slower", type=float, metavar="PCT",
+                     help="exit 1 if a cell is significantly slower by more than PCT percent")
+    cmp.add_argument("--fail-if-larger", type=int, metavar="BYTES", help="exit 1 if an image grew by more than BYTES")
+    cmp.add_argument("--format", default="simple", choices=["plain", "simple", "github"])
+    cmp.set_defaults(func=cmd_compare)
+    doc = sub.add_parser("doctor", help="check client, engine, bases, index and disk; say what to fix")
+    doc.set_defaults(func=cmd_doctor)
+    cl = sub.add_parser("clean", help="remove what bench made: measured images, leftover containers, build cache")
+    cl.add_argument("--all", action="store_true", help="also the stand-in base images and the index cache")
+    cl.set_defaults(func=cmd_clean)
     return p
 
 

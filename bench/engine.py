@@ -27,6 +27,7 @@ _BUILDKIT_IN_DOCKERD = {"19.03": "v0.6", "20.10": "v0.8", "23.0": "v0.10", "24.0
                         "26.0": "v0.13", "26.1": "v0.13", "27.0": "v0.15", "27.1": "v0.15", "27.2": "v0.15",
                         "27.3": "v0.16", "27.4": "v0.17", "27.5": "v0.18", "28.0": "v0.20"}
 _VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
+BENCH_LABEL = "org.bench.made-by"  # on every container bench runs, so `bench clean` can find leftovers
 
 
 @dataclass(frozen=True)
@@ -151,14 +152,32 @@ class Engine:
         return str(self.docker.image.import_(tar_path, tag=tag, changes=list(changes)).id)
 
     def run_once(self, image: str, command: list[str], *, volumes: list[tuple[str, str, str]],
-                 envs: Mapping[str, str], network_host: bool) -> str:
+                 envs: Mapping[str, str], network_host: bool, no_network: bool = False) -> str:
         """Run a throw-away container to completion and return its output (stdout and stderr, captured).
 
         Raises DockerException, whose ``stderr`` holds what the command printed there, if it fails.
         """
+        networks = ["host"] if network_host else ["none"] if no_network else []
         lines = self.docker.run(image, command, remove=True, volumes=volumes, envs=dict(envs), stream=True,
-                                networks=["host"] if network_host else [])
+                                networks=networks, labels={BENCH_LABEL: "1"})
         return "".join(raw.decode(errors="replace") for _source, raw in lines)
+
+    def images_named(self, prefix: str) -> list[str]:
+        """Tags of the images whose repository starts with ``prefix``."""
+        return sorted(tag for image in self.docker.image.list() for tag in image.repo_tags if tag.startswith(prefix))
+
+    def remove_leftover_containers(self) -> int:
+        """Remove containers bench started that are still there (a run killed mid-fill or mid-check)."""
+        leftovers = self.docker.container.list(all=True, filters={"label": BENCH_LABEL})
+        for c in leftovers:
+            c.remove(force=True)
+        return len(leftovers)
+
+    def disk_usage(self) -> dict[str, int]:
+        """The engine's own account of its disk use, in bytes (docker rounds to 3 significant digits)."""
+        df = self.docker.system.disk_free()
+        return {"images": int(df.images.size or 0), "build_cache": int(df.build_cache.size or 0),
+                "containers": int(df.containers.size or 0), "volumes": int(df.volumes.size or 0)}
 
     def prune_build_cache(self) -> str:
         """Remove all BuildKit build cache (base images and other images stay); returns what docker reclaimed."""

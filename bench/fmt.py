@@ -14,6 +14,11 @@ def signed_mb(delta_bytes: float | None) -> str:
     return "±0.0 MB" if round(delta_bytes / 1e5) == 0 else f"{delta_bytes / 1e6:+.1f} MB"
 
 
+def signed_bytes(delta_bytes: int | None) -> str:
+    """An exact byte difference: ``-30,397,086 B``."""
+    return "-" if delta_bytes is None else f"{delta_bytes:+,} B"
+
+
 def pct(ratio: float | None) -> str:
     """A fraction as a signed percentage: ``-10.2%``."""
     return "-" if ratio is None else f"{ratio * 100:+.1f}%"
@@ -23,10 +28,11 @@ def seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f} s"
 
 
-def seconds_range(median: float | None, low: float | None, high: float | None, n: int) -> str:
-    """A median build time, with the range when there are several repeats: ``22.31 s (21.90-23.02, n=5)``."""
+def seconds_ci(median: float | None, low: float | None, high: float | None, n: int) -> str:
+    """A median build time with its 95% confidence interval when there are enough repeats:
+    ``22.31 s [21.90, 23.02] n=5``; the bare median for a single build."""
     if median is None:
         return "-"
     if n <= 1 or low is None or high is None:
         return seconds(median)
-    return f"{median:.2f} s ({low:.2f}-{high:.2f}, n={n})"
+    return f"{median:.2f} s [{low:.2f}, {high:.2f}] n={n}"

@@ -68,6 +68,7 @@ class FinalFilesystem:
 
     files: dict[str, int]
     shadowed_by_layer: tuple[int, ...]
+    origin: dict[str, int] = field(default_factory=dict)  # final path -> index of the layer that shipped it
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,8 @@ class ImageAnalysis:
     final_fs_bytes: int
     uncompressed_bytes: int
     push_bytes: int
+    base_layers: int = 0  # the first layers are the base image's: artefacts there are not counted above
+    base_artefact_bytes: int = 0  # build artefacts the base image itself ships (e.g. Debian's bundled wheels)
 
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -251,7 +254,8 @@ def apply_layers(layers: Sequence[Sequence[Member]]) -> FinalFilesystem:
     for copy, size in sizes.items():
         if copy not in owner:
             shadowed[copy[0]] += size
-    return FinalFilesystem({path: sizes[copy] for copy, path in owner.items()}, tuple(shadowed))
+    return FinalFilesystem({path: sizes[copy] for copy, path in owner.items()}, tuple(shadowed),
+                           {path: copy[0] for copy, path in owner.items()})
 
 
 def _is_sdist(path: str) -> bool:
@@ -297,8 +301,12 @@ def find_artefacts(files: dict[str, int], top: int = TOP_ARTEFACTS) -> ArtefactB
     return ArtefactBreakdown(**totals, largest=tuple(found[:top]))
 
 
-def analyse_scans(scans: Sequence[LayerScan]) -> ImageAnalysis:
-    """Analyse scanned layers (oldest first): per-layer sizes, shadowed bytes, final size and artefacts."""
+def analyse_scans(scans: Sequence[LayerScan], base_layers: int = 0) -> ImageAnalysis:
+    """Analyse scanned layers (oldest first): per-layer sizes, shadowed bytes, final size and artefacts.
+
+    Artefacts in files shipped by the first ``base_layers`` layers (the base image's) are counted apart, in
+    ``base_artefact_bytes``: a Dockerfile strategy is judged by what its own layers leave behind.
+    """
     final = apply_layers([scan.members for scan in scans])
     layers = tuple(
         LayerAnalysis(
@@ -311,7 +319,9 @@ def analyse_scans(scans: Sequence[LayerScan]) -> ImageAnalysis:
         )
         for index, scan in enumerate(scans)
     )
-    artefacts = find_artefacts(final.files)
+    own = {p: size for p, size in final.files.items() if final.origin.get(p, len(scans)) >= base_layers}
+    artefacts = find_artefacts(own)
+    inherited = {p: size for p, size in final.files.items() if p not in own}
     return ImageAnalysis(
         layers=layers,
         shadowed_bytes=sum(final.shadowed_by_layer),
@@ -320,6 +330,8 @@ def analyse_scans(scans: Sequence[LayerScan]) -> ImageAnalysis:
         final_fs_bytes=sum(final.files.values()),
         uncompressed_bytes=sum(layer.uncompressed_bytes for layer in layers),
         push_bytes=sum(layer.gzip_bytes for layer in layers),
+        base_layers=base_layers,
+        base_artefact_bytes=find_artefacts(inherited).total_bytes,
     )
 
 
@@ -358,14 +370,24 @@ def scan_layer(raw: IO[bytes], stored_bytes: int) -> LayerScan:
     return LayerScan(members, stored_bytes, counter.finish())
 
 
-def _layer_paths(image: tarfile.TarFile, path: Path) -> list[str]:
+def _layer_paths(image: tarfile.TarFile, path: Path) -> list[tuple[str, str | None]]:
+    """Each layer's path in the saved tar, with its diff id (the digest of its content) when the config has it."""
     manifest_file = image.extractfile("manifest.json")
     if manifest_file is None:
         raise ValueError(f"{path}: manifest.json is not a regular file")
     manifest = json.load(manifest_file)
     if not isinstance(manifest, list) or len(manifest) != 1:
         raise ValueError(f"{path}: manifest.json must list exactly one image (save one image per file)")
-    return [str(p) for p in manifest[0]["Layers"]]
+    layers = [str(p) for p in manifest[0]["Layers"]]
+    diff_ids: list[str | None] = [None] * len(layers)
+    names = set(image.getnames())
+    config = manifest[0].get("Config")
+    config_file = image.extractfile(config) if config in names else None
+    if config_file is not None:
+        found = json.load(config_file).get("rootfs", {}).get("diff_ids", [])
+        if len(found) == len(layers):
+            diff_ids = list(found)
+    return list(zip(layers, diff_ids, strict=True))
 
 
 def _scan_stored_layer(image: tarfile.TarFile, layer_path: str, path: Path) -> LayerScan:
@@ -380,8 +402,19 @@ def _scan_stored_layer(image: tarfile.TarFile, layer_path: str, path: Path) -> L
         return scan_layer(raw, info.size)
 
 
-def analyse_saved_image(path: Path) -> ImageAnalysis:
-    """Analyse the tar written by ``docker save IMAGE -o PATH`` (docker-archive or OCI layout)."""
+def analyse_saved_image(path: Path, base_layers: int = 0, cache: dict[str, LayerScan] | None = None) -> ImageAnalysis:
+    """Analyse the tar written by ``docker save IMAGE -o PATH`` (docker-archive or OCI layout).
+
+    ``cache`` maps a layer's diff id to its scan: images that share a base layer scan (and gzip) it once.
+    """
+    cache = {} if cache is None else cache
+    scans = []
     with tarfile.open(path, mode="r:") as image:
-        scans = [_scan_stored_layer(image, layer_path, path) for layer_path in _layer_paths(image, path)]
-    return analyse_scans(scans)
+        for layer_path, diff_id in _layer_paths(image, path):
+            scan = cache.get(diff_id) if diff_id else None
+            if scan is None:
+                scan = _scan_stored_layer(image, layer_path, path)
+                if diff_id:
+                    cache[diff_id] = scan
+            scans.append(scan)
+    return analyse_scans(scans, base_layers)

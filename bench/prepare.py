@@ -31,6 +31,15 @@ class Prepared:
     def base_map(self) -> dict[str, str]:
         return {b.requested: b.used for b in self.bases}
 
+    def requirements(self, scenarios: list[Scenario]) -> dict[str, str]:
+        """What each scenario's builds get as requirements.txt: the pins resolved once when the index was filled."""
+        out = {}
+        for s in scenarios:
+            pins = self.fills.get(s.name, {}).get("pins")
+            if pins:
+                out[s.name] = index_mod.pinned_requirements(pins, s.requirements)
+        return out
+
 
 def prepare(scenarios: list[Scenario], *, index_mode: str, say: Say) -> Prepared:
     engine = connect(say)

@@ -103,13 +103,26 @@ def _program(pid: int) -> str | None:
         return None
 
 
-def spawn(argv: Sequence[str], *, log_path: Path, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """Start a long-lived service in its own session, its output appended to ``log_path``."""
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to send SIGTERM when the parent dies, even by kill -9."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def spawn(argv: Sequence[str], *, log_path: Path, env: Mapping[str, str] | None = None,
+          die_with_parent: bool = False) -> subprocess.Popen[bytes]:
+    """Start a long-lived service in its own session, its output appended to ``log_path``.
+
+    ``die_with_parent``: the service ends when bench ends, however it ends (the package index); without it the
+    service outlives bench (the engine, which the next run reuses).
+    """
     log.debug("spawn: %s (log %s)", shlex.join(argv), log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     full_env = None if env is None else {**os.environ, **env}
     with log_path.open("ab") as out:
         return subprocess.Popen(
             list(argv), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=full_env,
-            start_new_session=True,
+            start_new_session=True, preexec_fn=_die_with_parent if die_with_parent else None,
         )

@@ -1,141 +1,156 @@
-"""Summaries and text reports from result records. Pure: data in, text out."""
+"""Tables and report.md from summaries. Pure: data in, text out."""
 
 from __future__ import annotations
 
-import statistics
+import csv
+import io
+import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
 
 from tabulate import tabulate
 
 from bench import fmt
-from bench.layers import is_wheel_copy
 from bench.results import BuildRecord, RunInfo
+from bench.summary import REFERENCE_VARIANT, CellSummary, summarise
 
-REFERENCE_VARIANT = "copy"
-
-
-@dataclass(frozen=True)
-class Summary:
-    """One scenario x variant over its repeats."""
-
-    scenario: str
-    variant: str
-    ok: int
-    failed: int
-    image_size_bytes: int | None  # median over ok builds
-    wheel_layer_bytes: int | None
-    wall_median_s: float | None
-    wall_min_s: float | None
-    wall_max_s: float | None
-    size_vs_ref_bytes: int | None = None
-    size_vs_ref_ratio: float | None = None
-    error: str | None = None
+FORMATS = ("plain", "simple", "github", "csv", "json", "html")
+HEADERS = ["scenario", "variant", "status", "imports", "image size", "push size", "size vs copy", "wheel-layer",
+           "artefacts", "shadowed", "build time (median [95% CI])", "time vs copy"]
 
 
-def wheel_layer_bytes(record: BuildRecord) -> int:
-    """Bytes of the layers that COPY wheels into the final image."""
-    return sum(layer.size_bytes for layer in record.layers if is_wheel_copy(layer.created_by))
+def _size_vs(s: CellSummary) -> str:
+    if s.variant == REFERENCE_VARIANT and s.image_size_bytes is not None:
+        return "reference"
+    d = s.vs_ref_size
+    return "-" if d is None else f"{fmt.signed_bytes(d.delta_bytes)} ({fmt.pct(d.delta_ratio)})"
 
 
-def summarise(records: Iterable[BuildRecord], reference: str = REFERENCE_VARIANT) -> list[Summary]:
-    """One Summary per scenario x variant, in the order first seen, with sizes compared to ``reference``."""
-    groups: dict[tuple[str, str], list[BuildRecord]] = {}
-    for r in records:
-        groups.setdefault((r.scenario, r.variant), []).append(r)
-    rows = [_summary(s, v, rs) for (s, v), rs in groups.items()]
-    refs = {row.scenario: row for row in rows if row.variant == reference and row.image_size_bytes is not None}
-    out = []
-    for row in rows:
-        ref = refs.get(row.scenario)
-        if ref is None or row.image_size_bytes is None or ref.image_size_bytes is None:
-            out.append(row)
-            continue
-        delta = row.image_size_bytes - ref.image_size_bytes
-        out.append(replace(row, size_vs_ref_bytes=delta, size_vs_ref_ratio=delta / ref.image_size_bytes))
-    return out
+def _works(s: CellSummary) -> str:
+    return "-" if s.works is None else "ok" if s.works else "FAILED"
 
 
-def _summary(scenario: str, variant: str, records: Sequence[BuildRecord]) -> Summary:
-    ok = [r for r in records if r.ok]
-    failed = [r for r in records if not r.ok]
-    walls = [r.wall_s for r in ok]
-    sizes = [r.image_size_bytes for r in ok if r.image_size_bytes is not None]
-    return Summary(
-        scenario=scenario, variant=variant, ok=len(ok), failed=len(failed),
-        image_size_bytes=int(statistics.median(sizes)) if sizes else None,
-        wheel_layer_bytes=int(statistics.median(wheel_layer_bytes(r) for r in ok)) if ok else None,
-        wall_median_s=statistics.median(walls) if walls else None,
-        wall_min_s=min(walls) if walls else None, wall_max_s=max(walls) if walls else None,
-        error=failed[-1].error if failed else None,
-    )
+def _time(s: CellSummary) -> str:
+    t = s.time
+    return "-" if t is None else fmt.seconds_ci(t.median, t.median_ci_low, t.median_ci_high, t.n)
 
 
-HEADERS = ["scenario", "variant", "status", "image size", "size vs copy", "wheel-layer bytes", "build time"]
+def _verdict(s: CellSummary) -> str:
+    if s.variant == REFERENCE_VARIANT and s.time is not None:
+        return "reference"
+    return "-" if s.vs_ref_time is None else s.vs_ref_time.verdict
 
 
-def table_rows(summaries: Sequence[Summary]) -> list[list[str]]:
-    rows = []
-    for s in summaries:
-        status = "ok" if not s.failed else (f"{s.failed} failed" if not s.ok else f"{s.ok} ok, {s.failed} failed")
-        vs = "reference" if s.variant == REFERENCE_VARIANT and s.image_size_bytes is not None else (
-            f"{fmt.signed_mb(s.size_vs_ref_bytes)} ({fmt.pct(s.size_vs_ref_ratio)})"
-            if s.size_vs_ref_bytes is not None else "-")
-        wheel = "-" if s.wheel_layer_bytes is None else f"{s.wheel_layer_bytes:,} ({fmt.mb(s.wheel_layer_bytes)})"
-        rows.append([s.scenario, s.variant, status, fmt.mb(s.image_size_bytes), vs, wheel,
-                     fmt.seconds_range(s.wall_median_s, s.wall_min_s, s.wall_max_s, s.ok)])
-    return rows
+def table_rows(summaries: Sequence[CellSummary]) -> list[list[str]]:
+    return [[s.scenario, s.variant, s.status, _works(s), fmt.mb(s.image_size_bytes), fmt.mb(s.push_bytes), _size_vs(s),
+             fmt.mb(s.wheel_layer_bytes), fmt.mb(s.artefact_bytes), fmt.mb(s.shadowed_bytes), _time(s), _verdict(s)]
+            for s in summaries]
 
 
-def render_table(summaries: Sequence[Summary], tablefmt: str = "simple") -> str:
+def render_table(summaries: Sequence[CellSummary], tablefmt: str = "simple") -> str:
+    """The summary table: ``plain``, ``simple``, ``github`` and ``html`` via tabulate; ``csv`` and ``json`` raw."""
+    if tablefmt == "json":
+        return json.dumps([s.to_dict() for s in summaries], indent=2, sort_keys=True)
+    if tablefmt == "csv":
+        return _csv(summaries)
     return tabulate(table_rows(summaries), headers=HEADERS, tablefmt=tablefmt, disable_numparse=True)
+
+
+CSV_FIELDS = ["scenario", "variant", "status", "works", "ok", "failed", "image_size_bytes", "push_bytes",
+              "size_vs_ref_bytes", "size_vs_ref_ratio", "wheel_layer_bytes", "artefact_bytes", "shadowed_bytes",
+              "time_median_s", "time_ci_low_s", "time_ci_high_s", "time_cv", "time_vs_ref_ratio", "time_vs_ref_p",
+              "verdict"]
+
+
+def _csv(summaries: Sequence[CellSummary]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_FIELDS)
+    for s in summaries:
+        t, d, c = s.time, s.vs_ref_size, s.vs_ref_time
+        works = "" if s.works is None else s.works
+        w.writerow([s.scenario, s.variant, s.status, works, s.ok, s.failed, s.image_size_bytes, s.push_bytes,
+                    d.delta_bytes if d else "", d.delta_ratio if d else "", s.wheel_layer_bytes, s.artefact_bytes,
+                    s.shadowed_bytes, t.median if t else "", t.median_ci_low if t else "",
+                    t.median_ci_high if t else "", t.cv if t and t.cv is not None else "",
+                    c.ratio if c else "", c.p_value if c else "", _verdict(s)])
+    return buf.getvalue().rstrip("\n")
 
 
 def failures(records: Iterable[BuildRecord]) -> list[str]:
     return [f"{r.scenario}/{r.variant} #{r.repeat}: {r.error}" for r in records if not r.ok]
 
 
-def headline(summaries: Sequence[Summary]) -> list[str]:
-    """One sentence per scenario comparing mount with copy, when both were measured."""
+def headline(summaries: Sequence[CellSummary]) -> list[str]:
+    """One sentence per compared variant: its size and time against the reference."""
     lines = []
-    by_key = {(s.scenario, s.variant): s for s in summaries}
-    for (scenario, variant), s in by_key.items():
-        ref = by_key.get((scenario, REFERENCE_VARIANT))
-        if variant == REFERENCE_VARIANT or ref is None or s.size_vs_ref_bytes is None:
+    refs = {(s.scenario, s.variant): s for s in summaries}
+    for s in summaries:
+        ref = refs.get((s.scenario, s.reference or ""))
+        if ref is None or s.vs_ref_size is None:
             continue
-        if ref.wall_median_s is None or s.wall_median_s is None:
-            continue
-        lines.append(
-            f"{scenario}: `{variant}` is {fmt.mb(-s.size_vs_ref_bytes)} smaller than `{REFERENCE_VARIANT}` "
-            f"({fmt.pct(s.size_vs_ref_ratio)}); the COPY layer held {fmt.mb(ref.wheel_layer_bytes)} of wheels. "
-            f"Median build time {fmt.seconds(s.wall_median_s)} vs {fmt.seconds(ref.wall_median_s)}."
-        )
+        d = s.vs_ref_size
+        smaller = f"{fmt.mb(-d.delta_bytes)} smaller" if d.delta_bytes <= 0 else f"{fmt.mb(d.delta_bytes)} larger"
+        line = f"{s.scenario}: `{s.variant}` is {smaller} than `{ref.variant}` ({fmt.pct(d.delta_ratio)})"
+        if ref.wheel_layer_bytes:
+            line += f"; the COPY layer held {fmt.mb(ref.wheel_layer_bytes)} of wheels"
+        if s.vs_ref_time is not None and s.time and ref.time:
+            line += (f". Build time: {s.vs_ref_time.verdict} (median {fmt.seconds(s.time.median)} vs "
+                     f"{fmt.seconds(ref.time.median)}, p={s.vs_ref_time.p_value:.3g})")
+        lines.append(line + ".")
     return lines
 
 
-def render_markdown(run: RunInfo, records: Sequence[BuildRecord], chart_file: str | None) -> str:
-    """report.md: headline, table, chart, failures and where it ran."""
-    summaries = summarise(records)
-    eng = run.engine
+def time_rows(summaries: Sequence[CellSummary]) -> list[list[str]]:
+    """Where the time goes: median seconds per part of the build, and bench's own gap to BuildKit's span."""
+    from bench.timeline import CATEGORIES
+
+    return [[s.scenario, s.variant, *(fmt.seconds(s.stage_s.get(c)) for c in CATEGORIES), fmt.seconds(s.overhead_s)]
+            for s in summaries if s.stage_s]
+
+
+def render_markdown(run: RunInfo, records: Sequence[BuildRecord], charts: Sequence[tuple[str, str]] = (),
+                    summaries: Sequence[CellSummary] | None = None) -> str:
+    """report.md: headline, tables, charts (alt text, file), warnings, failures and where it ran."""
+    from bench.timeline import CATEGORIES
+
+    summaries = summarise(records) if summaries is None else summaries
     out = [f"# bench run {run.run_id}", ""]
     out += [f"- {line}" for line in headline(summaries)] + [""]
     out += [render_table(summaries, "github"), ""]
-    if chart_file:
-        out += [f"![image size by variant, stacked by layer]({chart_file})", ""]
+    for alt, name in charts:
+        out += [f"![{alt}]({name})", ""]
+    rows = time_rows(summaries)
+    if rows:
+        out += ["## Where the time goes (median seconds)", "",
+                tabulate(rows, headers=["scenario", "variant", *CATEGORIES, "wall - BuildKit span"],
+                         tablefmt="github", disable_numparse=True), ""]
+    warned = [(s, w) for s in summaries for w in s.warnings]
+    if warned:
+        out += ["## Warnings", ""] + [f"- {s.scenario}/{s.variant}: {w}" for s, w in warned] + [""]
+    broken = [f"- {s.scenario}/{s.variant}: {s.import_error}" for s in summaries if s.works is False]
+    if broken:
+        out += ["## Broken images (a module of the requirement set does not import)", "", *broken, ""]
     fails = failures(records)
     if fails:
         out += ["## Failed builds", ""] + [f"- {f}" for f in fails] + [""]
-    out += ["## Where it ran", ""]
-    out += [f"- engine: Docker {eng.get('server_version')} ({eng.get('storage_driver')}), BuildKit "
-            f"{eng.get('buildkit_version')} ({eng.get('buildkit_version_source')})",
-            f"- client: {eng.get('client_path')} {eng.get('client_version')}, builder {eng.get('builder')}"]
+    out += ["## Where it ran", "", *provenance(run)]
+    return "\n".join(out) + "\n"
+
+
+def provenance(run: RunInfo) -> list[str]:
+    eng, host, plan = run.engine, run.host, run.settings.get("plan", {})
+    lines = [f"- engine: Docker {eng.get('server_version')} ({eng.get('storage_driver')}), BuildKit "
+             f"{eng.get('buildkit_version')} ({eng.get('buildkit_version_source')})",
+             f"- client: {eng.get('client_path')} {eng.get('client_version')}, builder {eng.get('builder')}"]
     for b in run.bases:
         how = f"stand-in {b.used} ({b.recipe})" if b.standin else b.used
-        out.append(f"- {b.role} base {b.requested}: {how}")
-    out.append(f"- package index: {run.index.get('mode')} {run.index.get('server', '')}".rstrip())
-    host = run.host
-    out.append(f"- host: {host.get('cpu_count')} CPUs, {fmt.mb(host.get('mem_total_bytes'))} memory, "
-               f"kernel {host.get('kernel')}; {run.created_at}")
+        lines.append(f"- {b.role} base {b.requested}: {how}")
+    lines.append(f"- package index: {run.index.get('mode')} {run.index.get('server', '')}".rstrip())
+    if plan:
+        lines.append(f"- plan: {plan.get('repeat')} measured + {plan.get('warmup')} warm-up builds per cell, "
+                     f"{plan.get('order')} order, seed {plan.get('seed')}; cold builds: {run.settings.get('cold')}")
+    lines.append(f"- host: {host.get('cpu_count')} CPUs, {fmt.mb(host.get('mem_total_bytes'))} memory, "
+                 f"kernel {host.get('kernel')}; {run.created_at}")
     if run.git_commit:
-        out.append(f"- scenarios at git {run.git_commit}")
-    return "\n".join(out) + "\n"
+        lines.append(f"- scenarios at git {run.git_commit}")
+    return lines

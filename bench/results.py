@@ -84,6 +84,7 @@ class BuildRecord:
     warmup: bool = False  # warm-up builds are kept in the file and left out of statistics
     cold: dict[str, Any] | None = None  # what was done before the build so it shared no state with earlier ones
     image_analysis: dict[str, Any] | None = None  # bench.image_tar: shadowed, artefact and push bytes
+    import_check: dict[str, Any] | None = None  # bench.import_check: does every module of the set import?
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -103,7 +104,7 @@ class BuildRecord:
             steps=tuple(Step.from_dict(x) for x in d.get("steps", [])),
             error=d.get("error"), log_tail=d.get("log_tail"), log_file=d.get("log_file"),
             dockerfile=d.get("dockerfile"), warmup=bool(d["warmup"]), cold=d.get("cold"),
-            image_analysis=d.get("image_analysis"),
+            image_analysis=d.get("image_analysis"), import_check=d.get("import_check"),
         )
 
     @property
@@ -241,6 +242,18 @@ def read_run(out_dir: Path) -> RunInfo:
         return RunInfo.from_dict(json.loads(path.read_text()))
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}: not valid JSON ({exc})") from None
+
+
+ENGINE_LOST = "engine lost during the build"
+
+
+def latest_records(records: list[BuildRecord]) -> list[BuildRecord]:
+    """One record per planned build, the last one written: a build retried on resume (after the engine was
+    lost) supersedes its failed record. Order of first appearance is kept."""
+    last: dict[tuple[str, str, int, bool], BuildRecord] = {}
+    for r in records:
+        last[(r.scenario, r.variant, r.repeat, r.warmup)] = r
+    return list(last.values())
 
 
 def read_builds(out_dir: Path) -> list[BuildRecord]:

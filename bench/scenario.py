@@ -108,7 +108,7 @@ def load_scenario(name: str, root: Path) -> Scenario:
         text = read_requirements(req_file, str(path))
     else:
         raise UserError(f"{path}: 'requirements' must be a file path or a list of requirement strings")
-    variants = data.get("variants", list(DEFAULT_VARIANTS))
+    variants = data.get("variants", list_variants(root))
     if not isinstance(variants, list) or not variants or not all(isinstance(v, str) for v in variants):
         raise UserError(f"{path}: 'variants' must be a non-empty list of variant names")
     return Scenario(

@@ -22,6 +22,9 @@ OUTLIER_Z = 3.5  # Iglewicz and Hoaglin's cut-off for the modified z-score
 CV_LIMIT = 0.05
 EXACT_MAX_N = 20  # per sample; beyond this the normal approximation is close enough
 BOOTSTRAP_RESAMPLES = 2000
+# Above about 50 builds a side, fewer resamples keep reporting fast; the interval is then narrow anyway.
+BOOTSTRAP_MIN_RESAMPLES = 500
+BOOTSTRAP_DRAW_BUDGET = 200_000
 MIN_N = 3
 
 
@@ -281,8 +284,10 @@ def _bootstrap_ratio_ci(
     reference: Sequence[float], candidate: Sequence[float], rng: random.Random
 ) -> tuple[float, float]:
     """Percentile bootstrap: resample each side with replacement, take the 2.5th and 97.5th percentiles."""
+    draws = len(reference) + len(candidate)
+    resamples = max(BOOTSTRAP_MIN_RESAMPLES, min(BOOTSTRAP_RESAMPLES, BOOTSTRAP_DRAW_BUDGET // draws))
     ratios = []
-    for _ in range(BOOTSTRAP_RESAMPLES):
+    for _ in range(resamples):
         ref = statistics.median(rng.choices(reference, k=len(reference)))
         cand = statistics.median(rng.choices(candidate, k=len(candidate)))
         ratios.append(cand / ref if ref else math.inf)
@@ -293,10 +298,7 @@ def _bootstrap_ratio_ci(
 
 def _verdict(ratio: float, significant: bool, n_reference: int, n_candidate: int) -> str:
     if n_reference < MIN_N or n_candidate < MIN_N:
-        return (
-            f"too few measurements to judge: {n_reference} reference and {n_candidate} candidate "
-            f"(at least {MIN_N} each needed)"
-        )
+        return f"too few measurements to judge (n={n_reference} vs {n_candidate}; {MIN_N} each needed)"
     if not significant:
         return "no significant difference"
     if ratio > 1:

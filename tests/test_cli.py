@@ -44,11 +44,11 @@ def test_empty_requirements_file_is_named(capsys: pytest.CaptureFixture[str], tm
 
 
 def test_report_prints_the_golden_table_and_writes_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    result = tmp_path / "seed"
-    shutil.copytree(FIXTURES / "results/seed", result)
+    result = tmp_path / "tiny"
+    shutil.copytree(FIXTURES / "results/tiny-v2", result)
     code, out, _ = run_cli(capsys, "report", str(result))
     assert code == 0
-    assert out.startswith((REPO / "tests/golden/seed-table.txt").read_text())
+    assert out.startswith((REPO / "tests/golden/tiny-v2-table.simple.txt").read_text())
     assert f"wrote {result / 'report.md'}" in out
     assert (result / "size-by-layer.png").read_bytes()[:4] == b"\x89PNG"
 

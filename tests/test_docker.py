@@ -29,7 +29,8 @@ def engine() -> Engine:
 @pytest.fixture(scope="session")
 def tiny_run(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     out = tmp_path_factory.mktemp("runs") / "tiny"
-    run_benchmark(RunOptions(scenarios=["tiny"], out=out, keep_images=True, order="sequential"))
+    run_benchmark(RunOptions(scenarios=["tiny"], variants=["copy", "mount"], out=out, keep_images=True,
+                             order="sequential"))
     yield out
     for r in read_builds(out):
         engine.remove_image(f"bench-run/{r.scenario}-{r.variant}:{read_run(out).run_id.lower()}-r{r.repeat}")
@@ -95,7 +96,7 @@ def test_adhoc_requirements_file_from_the_command_line(capsys: pytest.CaptureFix
     code = main(["run", "--requirements", str(req), "--repeat", "1", "--out", str(out)])
     printed = capsys.readouterr().out
     assert code == 0
-    assert [(r.scenario, r.variant, r.status) for r in read_builds(out)] == [
+    assert sorted((r.scenario, r.variant, r.status) for r in read_builds(out)) == [
         ("other-requirements", "copy", "ok"), ("other-requirements", "mount", "ok")]
     assert "other-requirements  mount" in printed and "reference" in printed
     assert {p.name for p in out.iterdir()} >= {"run.json", "builds.jsonl", "report.md", "size-by-layer.png", "logs"}
@@ -147,3 +148,38 @@ def test_engine_comes_back_after_its_daemon_was_killed(engine: Engine) -> None:
     again = engine_up.connect(print)
     assert again.host == engine.host and again.ping() is not None
     assert int(engine_up.PIDFILE.read_text()) != old_pid
+
+
+def test_every_image_is_run_once_to_import_its_modules(tiny_run: Path) -> None:
+    for r in read_builds(tiny_run):
+        assert r.import_check is not None and r.import_check["ok"], r.import_check
+        assert r.import_check["results"]["six"]["modules"] == ["six"]
+
+
+def test_an_image_that_does_not_work_is_reported_broken(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "scenarios"
+    shutil.copytree(REPO / "scenarios", root)
+    (root / "variants/forgets.Dockerfile").write_text(
+        "# forgets: builds fine, installs nothing.\n# Claim tested: none; a broken image for the tests.\n"
+        "ARG FINAL_IMAGE\nFROM ${FINAL_IMAGE}\nRUN true\n")
+    monkeypatch.setenv("BENCH_SCENARIOS", str(root))
+    out = tmp_path / "out"
+    assert main(["run", "--scenario", "tiny", "--variant", "copy", "--variant", "forgets", "--out", str(out)]) == 0
+    from bench.summary import summarise
+
+    rows = {s.variant: s for s in summarise(read_builds(out))}
+    assert rows["copy"].works is True and rows["forgets"].works is False
+    assert rows["forgets"].status == "broken" and "six: PackageNotFoundError" in (rows["forgets"].import_error or "")
+    assert "## Broken images" in (out / "report.md").read_text()
+
+
+def test_a_package_that_must_compile_fails_cleanly_on_slim_and_builds_in_the_build_stage(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code = main(["run", "--scenario", "sdist", "--variant", "single-slim", "--variant", "mount",
+                 "--order", "sequential", "--out", str(out)])
+    assert code == 1
+    slim, mount = read_builds(out)
+    assert slim.status == "failed" and slim.log_tail is not None and "netifaces" in slim.log_tail
+    assert mount.status == "ok" and mount.import_check is not None and mount.import_check["ok"]
+    assert mount.import_check["results"]["netifaces"]["modules"] == ["netifaces"]

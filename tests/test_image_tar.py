@@ -366,3 +366,51 @@ def test_the_analysis_is_json_ready_in_raw_units(tmp_path: Path) -> None:
     }
     assert [layer["index"] for layer in d["layers"]] == [0, 1, 2]
     assert d["push_bytes"] == sum(layer["gzip_bytes"] for layer in d["layers"])
+
+
+def test_artefacts_the_base_image_ships_are_counted_apart() -> None:
+    from bench.image_tar import LayerScan, Member, analyse_scans
+
+    base = LayerScan((Member("usr/share/python-wheels/pip-23.0.1-py3-none-any.whl", "file", 1_800),), 2_048, 900)
+    added = LayerScan((Member("whl/numpy-2.4.6-cp311-cp311-manylinux_2_28_x86_64.whl", "file", 16_000),), 17_408, 9)
+    analysis = analyse_scans([base, added], base_layers=1)
+    assert (analysis.artefact_bytes, analysis.base_artefact_bytes) == (16_000, 1_800)
+    assert analyse_scans([base, added]).artefact_bytes == 17_800
+
+
+def test_a_layer_shared_by_two_images_is_scanned_once(tmp_path: Path) -> None:
+    """Images on the same base share its layer; a run scans and gzips it once (keyed by its diff id)."""
+    import io
+    import json
+    import tarfile
+
+    from bench.image_tar import LayerScan, analyse_saved_image
+
+    def layer(files: dict[str, bytes]) -> bytes:
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as t:
+            for name, data in files.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                t.addfile(info, io.BytesIO(data))
+        return buf.getvalue()
+
+    def save(path: Path, layers: list[tuple[str, bytes]]) -> Path:
+        with tarfile.open(path, mode="w") as t:
+            entries = {f"{i}/layer.tar": blob for i, (_, blob) in enumerate(layers)}
+            entries["config.json"] = json.dumps({"rootfs": {"diff_ids": [d for d, _ in layers]}}).encode()
+            entries["manifest.json"] = json.dumps([{"Config": "config.json", "Layers": list(entries)[:-1]}]).encode()
+            for name, data in entries.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                t.addfile(info, io.BytesIO(data))
+        return path
+
+    base = ("sha256:base", layer({"usr/lib/libc.so": b"x" * 5000}))
+    cache: dict[str, LayerScan] = {}
+    a = analyse_saved_image(save(tmp_path / "a.tar", [base, ("sha256:a", layer({"app/a": b"a" * 10}))]), cache=cache)
+    assert set(cache) == {"sha256:base", "sha256:a"}
+    scanned = cache["sha256:base"]
+    b = analyse_saved_image(save(tmp_path / "b.tar", [base, ("sha256:b", layer({"app/b": b"b" * 20}))]), cache=cache)
+    assert cache["sha256:base"] is scanned and set(cache) == {"sha256:base", "sha256:a", "sha256:b"}
+    assert a.layers[0] == b.layers[0] and (a.final_fs_bytes, b.final_fs_bytes) == (5010, 5020)

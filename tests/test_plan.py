@@ -14,7 +14,7 @@ SEED = load_scenario("seed", SCENARIOS)
 
 
 def order(settings: PlanSettings) -> list[tuple[str, int, bool]]:
-    return [(c.variant.name, c.repeat, c.warmup) for c in make_plan([SEED], [], settings, SCENARIOS)]
+    return [(c.variant.name, c.repeat, c.warmup) for c in make_plan([SEED], ["copy", "mount"], settings, SCENARIOS)]
 
 
 def test_sequential_builds_each_variant_in_turn_warmups_first() -> None:

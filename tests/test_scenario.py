@@ -23,7 +23,14 @@ def root(tmp_path: Path) -> Path:
 def test_seed_scenario_is_the_original_finding() -> None:
     s = load_scenario("seed", SCENARIOS)
     assert s.requirements.split() == ["ciso8601", "flask", "numpy", "pandas"]
-    assert (s.variants, s.build_base, s.final_base) == (("copy", "mount"), "python:3.11", "python:3.11-slim")
+    assert s.variants[:2] == ("copy", "mount") and len(s.variants) == 8
+    assert (s.build_base, s.final_base) == ("python:3.11", "python:3.11-slim")
+
+
+def test_a_scenario_without_variants_gets_every_variant(root: Path) -> None:
+    (root / "novar.toml").write_text('requirements = ["six"]\n')
+    assert load_scenario("novar", root).variants == (
+        "cache-mount", "copy", "copy-rm", "mount", "single-full", "single-slim", "uv", "venv-copy")
 
 
 def test_unknown_key_names_file_key_and_closest_valid_key(root: Path) -> None:

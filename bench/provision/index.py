@@ -28,8 +28,9 @@ from bench import proc
 from bench.engine import Engine
 
 REAL_INDEX = os.environ.get("BENCH_REAL_INDEX_URL", "https://pypi.org/simple/")
-# Always served, so an sdist can be built with build isolation from the local index.
-BUILD_TOOLS = ("setuptools", "wheel")
+# Always served: setuptools and wheel so an sdist can be built with build isolation from the local index;
+# uv for the variant that installs with it.
+BUILD_TOOLS = ("setuptools", "wheel", "uv")
 
 Say = Callable[[str], None]
 
@@ -59,8 +60,10 @@ class PackageStore:
         return sorted(p.name for p in self.packages.iterdir()) if self.packages.is_dir() else []
 
     def fill(self, engine: Engine, image: str, requirements: str, say: Say) -> dict[str, Any]:
-        """Download what ``requirements`` needs for ``image``'s interpreter; skipped when done before."""
-        key = hashlib.sha256(f"{engine.image_id(image)}\n{requirements}".encode()).hexdigest()[:16]
+        """Download what ``requirements`` needs for ``image``'s interpreter, and resolve it once into pins
+        (``name==version`` for every package installed), so that every variant installs the same versions.
+        Skipped when done before for the same image and requirements."""
+        key = hashlib.sha256(f"fill-v2\n{engine.image_id(image)}\n{requirements}".encode()).hexdigest()[:16]
         marker = self.fills / f"{key}.json"
         if marker.is_file():
             return {**json.loads(marker.read_text()), "reused": True}
@@ -70,7 +73,7 @@ class PackageStore:
         before = set(self.files())
         with tempfile.TemporaryDirectory(prefix="bench-req-") as tmp:
             (Path(tmp) / "requirements.txt").write_text(requirements)
-            volumes = [(tmp, "/bench-req", "ro"), (str(self.packages), "/bench-index", "rw")]
+            volumes = [(tmp, "/bench-req", "rw"), (str(self.packages), "/bench-index", "rw")]
             envs = {"PIP_INDEX_URL": REAL_INDEX, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_CACHE_DIR": "1"}
             ca = ca_bundle()
             if ca:
@@ -80,11 +83,27 @@ class PackageStore:
                        "-r", "/bench-req/requirements.txt", *BUILD_TOOLS]
             started = time.perf_counter()
             engine.run_once(image, command, volumes=volumes, envs=envs, network_host=True)
+            resolve = ["pip", "install", "--dry-run", "--ignore-installed", "--no-index", "--find-links",
+                       "/bench-index", "--report", "/bench-req/resolved.json", "-r", "/bench-req/requirements.txt"]
+            engine.run_once(image, resolve, volumes=volumes[:2], envs={}, network_host=False)
+            pins = pins_from_report(json.loads((Path(tmp) / "resolved.json").read_text()))
         added = sorted(set(self.files()) - before)
         record = {"image": image, "key": key, "seconds": round(time.perf_counter() - started, 3),
-                  "added": added, "reused": False}
+                  "added": added, "pins": pins, "reused": False}
         marker.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
         return record
+
+
+def pins_from_report(report: dict[str, Any]) -> list[str]:
+    """``name==version`` for every package in a ``pip install --report`` document, sorted by name."""
+    found = {(item["metadata"]["name"], item["metadata"]["version"]) for item in report.get("install", [])}
+    return [f"{name}=={version}" for name, version in sorted(found, key=lambda nv: nv[0].lower())]
+
+
+def pinned_requirements(pins: list[str], original: str) -> str:
+    """The requirements file builds get: the pins, headed by the requirements they were resolved from."""
+    head = "".join(f"# {line}\n" for line in original.splitlines() if line.strip())
+    return "# Resolved once by bench from:\n" + head + "".join(f"{pin}\n" for pin in pins)
 
 
 def fill_error(exc: DockerException) -> str:
@@ -115,7 +134,7 @@ class LocalIndex:
         self.store.packages.mkdir(parents=True, exist_ok=True)
         argv = [sys.executable, "-m", "pypiserver", "run", "--interface", "127.0.0.1", "--port", str(self.port),
                 "--disable-fallback", "--hash-algo", "sha256", str(self.store.packages)]
-        self._server = proc.spawn(argv, log_path=self.store.root / "server.log")
+        self._server = proc.spawn(argv, log_path=self.store.root / "server.log", die_with_parent=True)
         self._wait_ready()
         return self
 

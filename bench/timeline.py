@@ -1,0 +1,62 @@
+"""Where a build's time goes, from its BuildKit steps. Pure functions.
+
+Steps of parallel stages overlap, so a stage's time is the length of the union of its steps' intervals
+(as bench observed them: from a step's first line to its end line), not the sum of their durations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bench.results import Step
+
+BUILD, FINAL, EXPORT, INTERNAL = "build stages", "final stage", "export", "internal"
+CATEGORIES = (BUILD, FINAL, EXPORT, INTERNAL)
+
+
+def final_stage(steps: Sequence[Step]) -> str | None:
+    """The stage of the last Dockerfile step BuildKit ran: the stage the image is made from."""
+    staged = [s for s in steps if s.stage]
+    return max(staged, key=lambda s: s.vertex).stage if staged else None
+
+
+def category(step: Step, final: str | None) -> str:
+    if step.stage:
+        return FINAL if step.stage == final else BUILD
+    return EXPORT if step.name.startswith("exporting") else INTERNAL
+
+
+def union_length(intervals: Sequence[tuple[float, float]]) -> float:
+    """Total length covered by the intervals, overlaps counted once."""
+    total = 0.0
+    end = float("-inf")
+    for lo, hi in sorted(intervals):
+        if hi <= end:
+            continue
+        total += hi - max(lo, end)
+        end = hi
+    return total
+
+
+def time_by_category(steps: Sequence[Step]) -> dict[str, float]:
+    """Seconds per category (build stages, final stage, export, internal), overlap within a category counted once.
+
+    Steps without observed times (older result files) count their BuildKit duration instead.
+    """
+    final = final_stage(steps)
+    out = {}
+    for cat in CATEGORIES:
+        mine = [s for s in steps if category(s, final) == cat and not s.cached]
+        timed = [(s.start_s, s.end_s) for s in mine if s.start_s is not None and s.end_s is not None]
+        if timed and len(timed) == len(mine):
+            out[cat] = union_length(timed)
+        else:
+            out[cat] = sum(s.duration_s or 0.0 for s in mine)
+    return out
+
+
+def buildkit_span(steps: Sequence[Step]) -> float | None:
+    """Seconds from the first step's start to the last step's end, as observed; None without step times."""
+    starts = [s.start_s for s in steps if s.start_s is not None]
+    ends = [s.end_s for s in steps if s.end_s is not None]
+    return max(ends) - min(starts) if starts and ends else None
