@@ -89,8 +89,11 @@ def headline(summaries: Sequence[CellSummary]) -> list[str]:
         if ref is None or s.vs_ref_size is None:
             continue
         d = s.vs_ref_size
-        smaller = f"{fmt.mb(-d.delta_bytes)} smaller" if d.delta_bytes <= 0 else f"{fmt.mb(d.delta_bytes)} larger"
-        line = f"{s.scenario}: `{s.variant}` is {smaller} than `{ref.variant}` ({fmt.pct(d.delta_ratio)})"
+        if d.delta_bytes == 0:
+            than = "the same size as"
+        else:
+            than = f"{fmt.mb(abs(d.delta_bytes))} {'smaller' if d.delta_bytes < 0 else 'larger'} than"
+        line = f"{s.scenario}: `{s.variant}` is {than} `{ref.variant}` ({fmt.pct(d.delta_ratio)})"
         if ref.wheel_layer_bytes:
             line += f"; the COPY layer held {fmt.mb(ref.wheel_layer_bytes)} of wheels"
         if s.vs_ref_time is not None and s.time and ref.time:
