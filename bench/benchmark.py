@@ -208,7 +208,8 @@ def write_report(result_dir: Path, tablefmt: str = "simple") -> tuple[str, list[
     md = result_dir / "report.md"
     md.write_text(report.render_markdown(run, records, shown, summaries))
     page = result_dir / "index.html"
-    page.write_text(html.render_run_page(run, records, summaries=summaries, figures=figures))
+    svgs = {stem: (result_dir / f"{stem}.svg").read_text() for stem, _, _ in figures}
+    page.write_text(html.render_run_page(run, records, summaries=summaries, figures=figures, svgs=svgs))
     return report.render_table(summaries, tablefmt), [md, page, *written]
 
 

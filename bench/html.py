@@ -7,7 +7,7 @@ page but the index's relative links to the run pages. Every piece of data is esc
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -68,8 +68,9 @@ def inline_svg(svg: str, prefix: str, alt: str) -> str:
         ">", f">\n<title>{label}</title>", 1)
 
 
-def _figure(stem: str, alt: str, fig: Figure) -> str:
-    return f"<figure>\n{inline_svg(charts.to_svg(fig), stem, alt)}\n<figcaption>{escape(alt)}</figcaption>\n</figure>"
+def _figure(stem: str, alt: str, fig: Figure, svg: str | None = None) -> str:
+    svg = charts.to_svg(fig) if svg is None else svg
+    return f"<figure>\n{inline_svg(svg, stem, alt)}\n<figcaption>{escape(alt)}</figcaption>\n</figure>"
 
 
 def _page(title: str, body: Sequence[str]) -> str:
@@ -80,9 +81,11 @@ def _page(title: str, body: Sequence[str]) -> str:
 
 
 def render_run_page(run: RunInfo, records: list[BuildRecord], *, summaries: Sequence[CellSummary] | None = None,
-                    figures: Sequence[tuple[str, str, Figure]] | None = None) -> str:
+                    figures: Sequence[tuple[str, str, Figure]] | None = None,
+                    svgs: Mapping[str, str] | None = None) -> str:
     """One run as a page: headline, summary table, charts, where the time goes, warnings, failed builds and
-    where it ran. ``summaries`` and ``figures`` may be passed in when the caller has made them already."""
+    where it ran. ``summaries``, ``figures`` and their SVG text (by stem) may be passed in when the caller has
+    made them already: drawing a chart is the slow part of a report."""
     summaries = summarise(records) if summaries is None else summaries
     figures = charts.chart_set(records, summaries) if figures is None else figures
     lines = report.headline(summaries)
@@ -90,7 +93,7 @@ def render_run_page(run: RunInfo, records: list[BuildRecord], *, summaries: Sequ
             _list([_inline(line) for line in lines]) if lines else "<p>No variant could be compared.</p>",
             "<h2>Results</h2>", f'<div class="scroll">{report.render_table(summaries, "html")}</div>',
             "<h2>Charts</h2>" if records else "",
-            *(_figure(stem, alt, fig) for stem, alt, fig in figures),
+            *(_figure(stem, alt, fig, (svgs or {}).get(stem)) for stem, alt, fig in figures),
             _time_section(summaries), _warnings_section(summaries), _failures_section(records),
             "<h2>Where it ran</h2>", _list([_inline(line.removeprefix("- ")) for line in report.provenance(run)])]
     return _page(f"bench run {run.run_id}", body)
