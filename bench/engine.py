@@ -131,10 +131,6 @@ class Engine:
     def image_size(self, ref: str) -> int:
         return int(self.docker.image.inspect(ref).size or 0)
 
-    def image_labels(self, ref: str) -> dict[str, str]:
-        config = self.docker.image.inspect(ref).config
-        return dict(config.labels or {}) if config else {}
-
     def history_json(self, ref: str) -> list[str]:
         """``docker image history`` as JSON lines with byte sizes, newest first (as docker prints it)."""
         argv = [*self._cmd, "image", "history", "--no-trunc", "--human=false", "--format", "{{json .}}", ref]

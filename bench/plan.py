@@ -55,6 +55,11 @@ class Cell:
         return (self.scenario.name, self.variant.name, self.repeat, self.warmup)
 
     @property
+    def repeat_slug(self) -> str:
+        """``r3`` for the third measured build, ``w1`` for the first warm-up: for tags and file names."""
+        return f"{'w' if self.warmup else 'r'}{self.repeat}"
+
+    @property
     def label(self) -> str:
         which = f"warm-up {self.repeat}" if self.warmup else f"#{self.repeat}"
         return f"{self.scenario.name}/{self.variant.name} {which}"

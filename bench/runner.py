@@ -53,8 +53,7 @@ class CellSettings:
         return args
 
     def tag(self, cell: Cell) -> str:
-        kind = "w" if cell.warmup else "r"
-        return f"bench-run/{cell.scenario.name}-{cell.variant.name}:{self.run_id.lower()}-{kind}{cell.repeat}"
+        return f"bench-run/{cell.scenario.name}-{cell.variant.name}:{self.run_id.lower()}-{cell.repeat_slug}"
 
 
 def run_plan(cells: list[Cell], *, engine: Engine, settings: CellSettings, progress: Progress,
@@ -179,7 +178,6 @@ def _failure(outcome: BuildOutcome) -> str:
 def _save_log(out_dir: Path, cell: Cell, lines: list[str]) -> str:
     logs = out_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    kind = "w" if cell.warmup else "r"
-    name = f"{cell.scenario.name}-{cell.variant.name}-{kind}{cell.repeat}.log"
+    name = f"{cell.scenario.name}-{cell.variant.name}-{cell.repeat_slug}.log"
     (logs / name).write_text("\n".join(lines) + "\n")
     return f"logs/{name}"
