@@ -7,7 +7,10 @@ FROM ${BUILD_IMAGE} AS build
 # Where pip finds packages; bench passes its local index here. Unset: pip's default index.
 ARG PIP_INDEX_URL
 COPY requirements.txt .
-RUN python -m venv /venv && /venv/bin/pip install -r requirements.txt --no-cache-dir
+# --without-pip: the virtualenv holds only the packages; the build image's pip fills it (pip >= 22.3),
+# so no second copy of pip and setuptools ships in the final image.
+RUN python -m venv --without-pip /venv \
+ && pip --python /venv/bin/python install -r requirements.txt --no-cache-dir
 
 FROM ${FINAL_IMAGE}
 COPY --from=build /venv /venv
