@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import __version__, charts, report
+from bench import __version__, chart_render, charts, report
 from bench.errors import UserError
 from bench.lock import engine_lock
 from bench.plan import Cell, PlanSettings, make_plan
@@ -198,18 +198,17 @@ def write_report(result_dir: Path, tablefmt: str = "simple") -> tuple[str, list[
     if not records:
         raise UserError(f"{result_dir}: no finished builds yet", hint="run `bench run --out DIR` first")
     summaries = summarise(records)
-    figures = charts.chart_set(records, summaries)
+    drawn = chart_render.render(charts.chart_set(records, summaries))
     written = []
-    shown = []
-    for stem, alt, fig in figures:
-        for suffix in (".png", ".svg"):
-            written.append(charts.save(fig, result_dir / f"{stem}{suffix}"))
-        shown.append((alt, f"{stem}.png"))
+    for chart in drawn:
+        png, svg = result_dir / f"{chart.stem}.png", result_dir / f"{chart.stem}.svg"
+        png.write_bytes(chart.png)
+        svg.write_text(chart.svg, encoding="utf-8")
+        written += [png, svg]
     md = result_dir / "report.md"
-    md.write_text(report.render_markdown(run, records, shown, summaries))
+    md.write_text(report.render_markdown(run, records, [(c.alt, f"{c.stem}.png") for c in drawn], summaries))
     page = result_dir / "index.html"
-    svgs = {stem: (result_dir / f"{stem}.svg").read_text() for stem, _, _ in figures}
-    page.write_text(html.render_run_page(run, records, summaries=summaries, figures=figures, svgs=svgs))
+    page.write_text(html.render_run_page(run, records, summaries=summaries, drawn=drawn))
     return report.render_table(summaries, tablefmt), [md, page, *written]
 
 

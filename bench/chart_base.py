@@ -58,7 +58,7 @@ def styled(fn: Callable[P, Figure]) -> Callable[P, Figure]:
         with style():
             fig = fn(*args, **kwargs)
             fig.draw_without_rendering()
-            fig.set_layout_engine("none")
+            fig.set_layout_engine(None)  # style() turns automatic layouts off: no engine, no extra pass per save
         return fig
 
     return wrapper

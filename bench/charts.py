@@ -7,9 +7,10 @@ Size charts live here, time charts in ``charts_time`` (re-exported), the shared 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from bench import fmt
 from bench.chart_base import (
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
+    "ChartSpec",
     "across_runs",
     "build_time",
     "category",
@@ -42,6 +44,7 @@ __all__ = [
     "savings_across_sets",
     "size_by_layer",
     "step_timeline",
+    "to_png",
     "to_svg",
 ]
 
@@ -161,31 +164,42 @@ def _variant_handles(variants: list[str], colours: dict[str, str]) -> list[objec
     return [Patch(color=colours[v], label=v) for v in variants]
 
 
-def chart_set(records: Sequence[BuildRecord], summaries: Sequence[CellSummary]) -> list[tuple[str, str, Figure]]:
-    """The charts that apply to one run, as (file stem, alt text, figure): size and time when a measured build
-    succeeded, the step timeline when one has steps, savings across requirement sets for 2+ scenarios."""
-    out: list[tuple[str, str, Figure]] = []
+class ChartSpec(NamedTuple):
+    """One chart of a run, not drawn yet: its file stem, its alt text, and how to draw it."""
+
+    stem: str
+    alt: str
+    draw: Callable[[], Figure]
+
+
+def chart_set(records: Sequence[BuildRecord], summaries: Sequence[CellSummary]) -> list[ChartSpec]:
+    """The charts that apply to one run: size and time when a measured build succeeded, the step timeline when
+    one has steps, savings across requirement sets for 2+ scenarios. Drawing is left to the caller (``draw``),
+    as it is the slow part of a report."""
+    out: list[ChartSpec] = []
     reps = representative(records)
     if reps:
         sizes = "; ".join(f"{cell_label(r)} {fmt.mb(r.image_size_bytes)}" for r in reps)
-        out.append(("size-by-layer", f"Final image size by variant, stacked by layer: {sizes}",
-                    size_by_layer(records)))
+        out.append(ChartSpec("size-by-layer", f"Final image size by variant, stacked by layer: {sizes}",
+                             partial(size_by_layer, records)))
     timed = [s for s in summaries if s.time is not None]
     if measured_ok(records) and timed:
         times = "; ".join(f"{cell_label(s)} median {fmt.seconds(s.time.median)} over {s.time.n} builds"
                           for s in timed if s.time)
-        out.append(("build-time", f"Build time of each measured build, with medians: {times}", build_time(records)))
+        out.append(ChartSpec("build-time", f"Build time of each measured build, with medians: {times}",
+                             partial(build_time, records)))
     if any(r.steps for r in reps):
         # One panel per variant of the first scenario: a panel per cell of a many-scenario run would be unreadable.
         first = reps[0].scenario
-        out.append(("step-timeline", f"Timeline of the BuildKit steps of one {first} build per variant, coloured "
-                    "by part of the build", step_timeline([r for r in records if r.scenario == first])))
+        out.append(ChartSpec("step-timeline", f"Timeline of the BuildKit steps of one {first} build per variant, "
+                             "coloured by part of the build",
+                             partial(step_timeline, [r for r in records if r.scenario == first])))
     compared = [s for s in summaries if s.vs_ref_size is not None]
     if len({s.scenario for s in compared}) >= 2:
         saved = "; ".join(f"{cell_label(s)} {fmt.signed_mb(s.vs_ref_size.delta_bytes)}" for s in compared
                           if s.vs_ref_size)
-        out.append(("savings-across-sets", f"Image size change against the reference variant: {saved}",
-                    savings_across_sets(summaries)))
+        out.append(ChartSpec("savings-across-sets", f"Image size change against the reference variant: {saved}",
+                             partial(savings_across_sets, summaries)))
     return out
 
 
@@ -199,6 +213,14 @@ def save(fig: Figure, path: Path) -> Path:
     with style():
         fig.savefig(path, metadata=_metadata(path.suffix))
     return path
+
+
+def to_png(fig: Figure) -> bytes:
+    """The figure as PNG bytes, byte for byte what ``save`` writes to a .png file."""
+    buf = io.BytesIO()
+    with style():
+        fig.savefig(buf, format="png", metadata=_metadata(".png"))
+    return buf.getvalue()
 
 
 def to_svg(fig: Figure) -> str:

@@ -7,18 +7,15 @@ page but the index's relative links to the run pages. Every piece of data is esc
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from html import escape
-from typing import TYPE_CHECKING
 
 from bench import charts, report
 from bench.chart_base import variant_key
+from bench.chart_render import RenderedChart, render
 from bench.results import BuildRecord, RunInfo
 from bench.summary import CellSummary, summarise
 from bench.timeline import CATEGORIES
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 CSS = """
 body { font-family: "DejaVu Sans", Verdana, sans-serif; margin: 2em auto; max-width: 75em; padding: 0 1em;
@@ -68,8 +65,7 @@ def inline_svg(svg: str, prefix: str, alt: str) -> str:
         ">", f">\n<title>{label}</title>", 1)
 
 
-def _figure(stem: str, alt: str, fig: Figure, svg: str | None = None) -> str:
-    svg = charts.to_svg(fig) if svg is None else svg
+def _figure(stem: str, alt: str, svg: str) -> str:
     return f"<figure>\n{inline_svg(svg, stem, alt)}\n<figcaption>{escape(alt)}</figcaption>\n</figure>"
 
 
@@ -81,19 +77,18 @@ def _page(title: str, body: Sequence[str]) -> str:
 
 
 def render_run_page(run: RunInfo, records: list[BuildRecord], *, summaries: Sequence[CellSummary] | None = None,
-                    figures: Sequence[tuple[str, str, Figure]] | None = None,
-                    svgs: Mapping[str, str] | None = None) -> str:
+                    drawn: Sequence[RenderedChart] | None = None) -> str:
     """One run as a page: headline, summary table, charts, where the time goes, warnings, failed builds and
-    where it ran. ``summaries``, ``figures`` and their SVG text (by stem) may be passed in when the caller has
-    made them already: drawing a chart is the slow part of a report."""
+    where it ran. ``summaries`` and the ``drawn`` charts may be passed in when the caller has made them already:
+    drawing a chart is the slow part of a report, and is done here in this process otherwise."""
     summaries = summarise(records) if summaries is None else summaries
-    figures = charts.chart_set(records, summaries) if figures is None else figures
+    drawn = render(charts.chart_set(records, summaries), workers=1) if drawn is None else drawn
     lines = report.headline(summaries)
     body = [f"<h1>bench run {escape(run.run_id)}</h1>",
             _list([_inline(line) for line in lines]) if lines else "<p>No variant could be compared.</p>",
             "<h2>Results</h2>", f'<div class="scroll">{report.render_table(summaries, "html")}</div>',
             "<h2>Charts</h2>" if records else "",
-            *(_figure(stem, alt, fig, (svgs or {}).get(stem)) for stem, alt, fig in figures),
+            *(_figure(chart.stem, chart.alt, chart.svg) for chart in drawn),
             _time_section(summaries), _warnings_section(summaries), _failures_section(records),
             "<h2>Where it ran</h2>", _list([_inline(line.removeprefix("- ")) for line in report.provenance(run)])]
     return _page(f"bench run {run.run_id}", body)
@@ -156,6 +151,6 @@ def render_index(entries: Sequence[tuple[str, RunInfo, list[BuildRecord]]]) -> s
             _table(headers, [_index_row(href, run, records) for href, run, records in ordered])]
     if len(ordered) >= 2:
         alt = "Median image size and build time of each scenario and variant across runs, oldest first"
-        body += ["<h2>Across runs</h2>", _figure("across-runs", alt, charts.across_runs(
-            [(run, records) for _, run, records in ordered]))]
+        body += ["<h2>Across runs</h2>", _figure("across-runs", alt, charts.to_svg(charts.across_runs(
+            [(run, records) for _, run, records in ordered])))]
     return _page("bench results", body)

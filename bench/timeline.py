@@ -44,14 +44,17 @@ def time_by_category(steps: Sequence[Step]) -> dict[str, float]:
     Steps without observed times (older result files) count their BuildKit duration instead.
     """
     final = final_stage(steps)
+    mine: dict[str, list[Step]] = {cat: [] for cat in CATEGORIES}
+    for s in steps:
+        if not s.cached:
+            mine[category(s, final)].append(s)
     out = {}
-    for cat in CATEGORIES:
-        mine = [s for s in steps if category(s, final) == cat and not s.cached]
-        timed = [(s.start_s, s.end_s) for s in mine if s.start_s is not None and s.end_s is not None]
-        if timed and len(timed) == len(mine):
+    for cat, group in mine.items():
+        timed = [(s.start_s, s.end_s) for s in group if s.start_s is not None and s.end_s is not None]
+        if timed and len(timed) == len(group):
             out[cat] = union_length(timed)
         else:
-            out[cat] = sum(s.duration_s or 0.0 for s in mine)
+            out[cat] = sum(s.duration_s or 0.0 for s in group)
     return out
 
 

@@ -16,7 +16,7 @@ from matplotlib.container import BarContainer, ErrorbarContainer
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from bench import charts, stats
+from bench import chart_render, charts, stats
 from bench.charts_time import MIN_STEP_S, STEP_COLOURS, STEP_NAME_WIDTH, short_step_name
 from bench.results import read_builds, read_run
 from bench.summary import summarise
@@ -242,6 +242,18 @@ def test_same_data_gives_the_same_png_and_svg_bytes(tmp_path: Path, name: str, m
     svg = files["a", ".svg"].decode()
     assert "<dc:date>" not in svg and "DejaVuSans" in svg
     assert charts.to_svg(make()) == svg
+
+
+def test_charts_drawn_in_worker_processes_are_the_bytes_drawn_here_in_the_order_asked() -> None:
+    records = cd.records()
+    specs = charts.chart_set(records, summarise(records))
+    assert [s.stem for s in specs] == ["size-by-layer", "build-time", "step-timeline", "savings-across-sets"]
+    here = chart_render.render(specs, workers=1)
+    forked = chart_render.render(specs, workers=2)  # started slowest first, returned in the order given
+    assert [c.stem for c in forked] == [s.stem for s in specs]
+    assert forked == here
+    first = specs[0].draw()
+    assert here[0].png == charts.to_png(first) and here[0].svg == charts.to_svg(first)
 
 
 def test_charts_leave_the_global_style_alone() -> None:
