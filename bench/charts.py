@@ -50,6 +50,7 @@ __all__ = [
 
 BASE, WHEELS, OTHER = "base image", "COPY of wheels", "installed packages and other layers"
 COLOURS = {BASE: "#b0b0b0", WHEELS: "#d62728", OTHER: "#1f77b4"}
+SAVINGS_COLUMNS = 3  # panels per row of the savings chart
 
 
 def category(layer: Layer) -> str:
@@ -105,7 +106,7 @@ def _annotation(record: BuildRecord, ref: BuildRecord | None) -> str:
             lines.append(f"same size as {ref.variant}")
         else:
             ratio = delta / ref.image_size_bytes
-            lines.append(f"{_size(delta, signed=True)} ({ratio * 100:+.{1 if abs(ratio) >= 0.01 else 2}f}%) "
+            lines.append(f"{_size(delta, signed=True)} ({ratio * 100:+.{_pct_digits(ratio)}f}%) "
                          f"vs {ref.variant}")
     return "\n".join(lines)
 
@@ -120,48 +121,60 @@ def _size(size_bytes: int, *, signed: bool = False) -> str:
 
 @styled
 def savings_across_sets(summaries: Sequence[CellSummary]) -> Figure:
-    """Grouped bars, one group per scenario (requirement set): how many MB each variant saves against the
-    reference variant (positive: a smaller image), the change in per cent above each bar."""
+    """One panel per scenario (requirement set), three to a row: a horizontal bar per variant for the MB it
+    saves against the reference (positive: a smaller image), labelled with the bytes and per cent. Each panel
+    has its own scale: sets differ by orders of magnitude, and the labels carry the exact figures."""
     compared = [s for s in summaries if s.vs_ref_size is not None]
     scenarios = sorted({s.scenario for s in compared})
-    variants = sorted({s.variant for s in compared}, key=variant_key)
-    fig = new_figure(max(7.0, 2.0 + 1.2 * len(scenarios) * max(len(variants), 1)), 4.8)
-    ax = fig.add_subplot()
+    variants = sorted({s.variant for s in summaries if s.scenario in scenarios and s.variant != REFERENCE_VARIANT}
+                      | {s.variant for s in compared}, key=variant_key)
+    cols = min(SAVINGS_COLUMNS, max(len(scenarios), 1))
+    rows = -(-max(len(scenarios), 1) // cols)
+    fig = new_figure(0.8 + 3.9 * cols, 1.0 + rows * (0.9 + 0.3 * max(len(variants), 1)))
     reference = next((s.reference for s in compared if s.reference), REFERENCE_VARIANT)
     fig.suptitle(f"Image size saved against {reference}, per requirement set")
     if not compared:
-        no_data(ax, f"no variant could be compared with {reference}")
+        no_data(fig.add_subplot(), f"no variant could be compared with {reference}")
         return fig
     colours = variant_colours(s.variant for s in summaries)
-    width = 0.8 / len(variants)
-    for i, variant in enumerate(variants):
-        cells = {s.scenario: s for s in compared if s.variant == variant}
-        for x, scenario in enumerate(scenarios):
-            if scenario in cells:
-                _saving_bar(ax, x + (i - (len(variants) - 1) / 2) * width, width, cells[scenario], colours[variant])
-    ax.set_xticks(range(len(scenarios)), scenarios)
-    ax.axhline(0, color="black", lw=0.8)
-    ax.margins(y=0.25)
-    ax.set_xlabel("requirement set (scenario)")
-    ax.set_ylabel(f"saved vs {reference} (MB; below 0: larger)")
-    fig.legend(handles=_variant_handles(variants, colours), loc="outside lower center", ncol=len(variants), fontsize=9)
+    panels = list(fig.subplots(rows, cols, squeeze=False).flat)
+    for ax, scenario in zip(panels, scenarios, strict=False):
+        _savings_panel(ax, scenario, variants, {s.variant: s for s in summaries if s.scenario == scenario}, colours)
+    for ax in panels[len(scenarios):]:  # the rest of the last row
+        ax.set_visible(False)
+    fig.supxlabel(f"MB saved against {reference} (below 0: larger)", fontsize=10)
     return fig
 
 
-def _saving_bar(ax: Axes, x: float, width: float, s: CellSummary, colour: str) -> None:
-    diff = s.vs_ref_size
-    assert diff is not None  # only compared cells get here
-    saved = -diff.delta_bytes / 1e6
-    ax.bar([x], [saved], width=width * 0.9, color=colour)
-    text = f"{abs(saved):.1f} MB\n{abs(diff.delta_ratio) * 100:.1f}% {'smaller' if saved >= 0 else 'larger'}"
-    ax.annotate(text, (x, saved), xytext=(0, 3 if saved >= 0 else -3), textcoords="offset points", ha="center",
-                va="bottom" if saved >= 0 else "top", fontsize=8)
+def _savings_panel(ax: Axes, scenario: str, variants: list[str], cells: dict[str, CellSummary],
+                   colours: dict[str, str]) -> None:
+    saved = {v: -c.vs_ref_size.delta_bytes / 1e6 for v, c in cells.items() if c.vs_ref_size}
+    low, high = min(0.0, *saved.values()), max(0.0, *saved.values())
+    span = (high - low) or 1.0
+    for y, variant in enumerate(variants):
+        cell = cells.get(variant)
+        diff = cell.vs_ref_size if cell else None
+        if cell is None or diff is None:  # not built in this set, or no image to compare (a failed build)
+            why = "not built" if cell is None else f"no image: {cell.status}" if cell.status != "ok" else "not compared"
+            ax.text(span * 0.02, y, why, va="center", fontsize=8, color="#555555")
+            continue
+        ax.barh([y], [saved[variant]], height=0.6, color=colours[variant])
+        word = "same size" if diff.delta_bytes == 0 else "smaller" if diff.delta_bytes < 0 else "larger"
+        text = word if diff.delta_bytes == 0 else (
+            f"{_size(abs(diff.delta_bytes))} {word} ({abs(diff.delta_ratio) * 100:.{_pct_digits(diff.delta_ratio)}f}%)")
+        if cell.works is False:
+            text += ", broken: imports fail"
+        ax.text(max(saved[variant], 0.0) + span * 0.02, y, text, va="center", fontsize=8)
+    ax.set_yticks(range(len(variants)), variants)
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlim(low - span * 0.05, high + span * 0.75)  # room on the right for the labels
+    ax.set_title(scenario, loc="left", fontsize=10)
 
 
-def _variant_handles(variants: list[str], colours: dict[str, str]) -> list[object]:
-    from matplotlib.patches import Patch
-
-    return [Patch(color=colours[v], label=v) for v in variants]
+def _pct_digits(ratio: float) -> int:
+    """One decimal, two below 1%: a 0.03% difference must not read as 0.0%."""
+    return 1 if abs(ratio) >= 0.01 or ratio == 0 else 2
 
 
 class ChartSpec(NamedTuple):

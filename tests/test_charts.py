@@ -175,14 +175,47 @@ def test_step_names_are_shortened() -> None:
 # --- savings across requirement sets -------------------------------------------------------------------------
 
 
-def test_savings_have_a_group_per_scenario_and_a_bar_per_compared_variant() -> None:
+def test_savings_have_a_panel_per_scenario_and_a_bar_per_compared_variant() -> None:
     fig = charts.savings_across_sets(summarise(cd.records()))
-    ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["seed", "tiny"]
-    heights = [b.get_height() for b in bars(ax)]
-    assert heights == pytest.approx([-1.0, -1.0, 30.0, 2.5])  # copy-rm's bars first, then mount's
-    assert "30.0 MB\n8.2% smaller" in texts(fig) and "1.0 MB\n0.5% larger" in texts(fig)
-    assert "saved vs copy" in ax.get_ylabel()
+    seed, tiny = fig.axes
+    assert [ax.get_title(loc="left") for ax in (seed, tiny)] == ["seed", "tiny"]
+    for ax in (seed, tiny):
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["copy-rm", "mount"]
+    assert [b.get_width() for b in bars(seed)] == pytest.approx([-1.0, 30.0])
+    assert [b.get_width() for b in bars(tiny)] == pytest.approx([-1.0, 2.5])
+    assert "30.0 MB smaller (8.2%)" in texts(fig) and "1.0 MB larger (0.27%)" in texts(fig)
+    assert "saved against copy" in fig.get_supxlabel()
+
+
+def test_savings_of_less_than_a_megabyte_read_in_kilobytes() -> None:
+    copy = cd.record("tiny", "copy", 1, 3.0)
+    size = sum(x.size_bytes for x in copy.layers)
+    mount = replace(cd.record("tiny", "mount", 1, 3.0), image_size_bytes=size - 45_301)
+    other = replace(cd.record("seed", "copy", 1, 3.0), image_size_bytes=size)
+    found = texts(charts.savings_across_sets(summarise([copy, mount, other, replace(other, variant="mount")])))
+    assert "45.3 kB smaller (0.02%)" in found and "same size" in found
+
+
+def test_savings_say_which_variant_failed_or_is_broken() -> None:
+    records = [*cd.records(), cd.record("seed", "uv", 1, 3.0, ok=False)]
+    broken = {"ok": False, "results": {"numpy": {"ok": False, "error": "ImportError"}}}
+    records = [replace(r, import_check=broken) if (r.scenario, r.variant) == ("tiny", "mount") else r
+               for r in records]
+    seed, tiny = charts.savings_across_sets(summarise(records)).axes
+    assert [t.get_text() for t in seed.get_yticklabels()] == ["copy-rm", "mount", "uv"]
+    assert "no image: 1 failed" in texts_of(seed) and "not built" in texts_of(tiny)
+    assert "2.5 MB smaller (1.3%), broken: imports fail" in texts_of(tiny)
+
+
+def texts_of(ax: Any) -> list[str]:
+    return [t.get_text() for t in ax.texts]
+
+
+def test_savings_panels_wrap_three_to_a_row() -> None:
+    records = [replace(r, scenario=f"set{i}") for i in range(4) for r in cd.records() if r.scenario == "seed"]
+    fig = charts.savings_across_sets(summarise(records))
+    assert [ax.get_title(loc="left") for ax in fig.axes if ax.get_visible()] == ["set0", "set1", "set2", "set3"]
+    assert len(fig.axes) == 6 and fig.axes[1].get_position().y0 > fig.axes[3].get_position().y0
 
 
 # --- across runs ---------------------------------------------------------------------------------------------
