@@ -45,23 +45,36 @@ def style() -> AbstractContextManager[Any]:
 
 
 def styled(fn: Callable[P, Figure]) -> Callable[P, Figure]:
-    """Build the figure inside ``style()`` (text objects take their font from rcParams when created), then lay it
-    out once and keep that layout.
-
-    The constrained layout engine starts from where the last draw left things, so a figure saved as PNG and then
-    as SVG would differ in the last digit from one saved as SVG only; a fixed layout gives the same bytes in any
-    order.
-    """
+    """Build the figure inside ``style()``: text objects take their font from rcParams when created. The figure
+    is laid out when first saved (see ``lay_out``)."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> Figure:
         with style():
-            fig = fn(*args, **kwargs)
-            fig.draw_without_rendering()
-            fig.set_layout_engine(None)  # style() turns automatic layouts off: no engine, no extra pass per save
-        return fig
+            return fn(*args, **kwargs)
 
     return wrapper
+
+
+def lay_out(fig: Figure) -> None:
+    """Run the constrained layout once, with the Agg renderer that a PNG save uses, and keep it.
+
+    The layout engine starts from where the last draw left things, and SVG measures text slightly differently,
+    so a figure laid out again for each format would differ in the last digit between save orders. Laid out
+    once at the PNG resolution, the same data gives the same PNG and SVG bytes in any order. Saving a PNG lays
+    the figure out in the same pass (``freeze`` afterwards), which spares a separate layout draw.
+    """
+    if fig.get_layout_engine() is not None:
+        with style():
+            fig.draw_without_rendering()
+        freeze(fig)
+
+
+def freeze(fig: Figure) -> None:
+    """Keep the current layout: no engine, so no layout pass on later saves. ``style()`` turns automatic layouts
+    off, so ``None`` means no engine at all rather than rcParams' default."""
+    with style():
+        fig.set_layout_engine(None)
 
 
 def new_figure(width: float, height: float) -> Figure:

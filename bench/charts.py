@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, NamedTuple
 from bench import fmt
 from bench.chart_base import (
     cell_label,
+    freeze,
+    lay_out,
     measured_ok,
     new_figure,
     no_data,
@@ -222,22 +224,26 @@ def _metadata(suffix: str) -> dict[str, None]:
 
 
 def save(fig: Figure, path: Path) -> Path:
-    """Write a figure as .png or .svg with reproducible bytes: fixed style, salt and metadata."""
-    with style():
-        fig.savefig(path, metadata=_metadata(path.suffix))
+    """Write a figure as .png or .svg with reproducible bytes: fixed style, salt, metadata and layout."""
+    if path.suffix == ".png":
+        path.write_bytes(to_png(fig))
+    else:
+        path.write_text(to_svg(fig), encoding="utf-8")
     return path
 
 
 def to_png(fig: Figure) -> bytes:
-    """The figure as PNG bytes, byte for byte what ``save`` writes to a .png file."""
+    """The figure as PNG bytes; a figure not laid out yet is laid out in the same draw, and keeps that layout."""
     buf = io.BytesIO()
     with style():
         fig.savefig(buf, format="png", metadata=_metadata(".png"))
+    freeze(fig)
     return buf.getvalue()
 
 
 def to_svg(fig: Figure) -> str:
-    """The figure as SVG text, byte for byte what ``save`` writes to a .svg file."""
+    """The figure as SVG text, laid out first as for a PNG (``lay_out``)."""
+    lay_out(fig)
     buf = io.StringIO()
     with style():
         fig.savefig(buf, format="svg", metadata=_metadata(".svg"))

@@ -32,6 +32,7 @@ MIN_STEP_S = 0.05  # shorter steps would be invisible bars: drawn as ticks, or l
 STEP_NAME_WIDTH = 50
 MIN_SPAN = 0.2  # the time axis shows at least this fraction of the longest time
 JITTER_BAND = 0.25  # the repeats of a row are spread over this much of the row's height
+VECTOR_POINTS_MAX = 100  # more points than this in a row: the row's points are an image in the SVG
 
 
 def _cells(records: Sequence[BuildRecord]) -> list[tuple[str, str]]:
@@ -89,7 +90,9 @@ def _time_row(ax: Axes, y: int, walls: list[float], colour: str) -> float:
         return ax.get_xlim()[0]
     step = min(0.06, JITTER_BAND / max(len(walls) - 1, 1))
     ys = [y + 0.1 + step * i for i in range(len(walls))]
-    ax.scatter(walls, ys, s=20, color=colour, alpha=0.8, linewidths=0, zorder=3)
+    # Hundreds of points a row are drawn as an image inside the SVG: as vectors each is an element of its own.
+    ax.scatter(walls, ys, s=20, color=colour, alpha=0.8, linewidths=0, zorder=3,
+               rasterized=len(walls) > VECTOR_POINTS_MAX)
     s = stats.summarize(walls)
     ax.errorbar([s.median], [y - 0.1], xerr=[[s.median - s.median_ci_low], [s.median_ci_high - s.median]],
                 fmt="D", markersize=6, color="black", elinewidth=1.2, capsize=5, zorder=4)
