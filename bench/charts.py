@@ -101,24 +101,16 @@ def _annotation(record: BuildRecord, ref: BuildRecord | None) -> str:
     lines = [fmt.mb(record.image_size_bytes)]
     wheels = sum(x.size_bytes for x in record.layers if category(x) == WHEELS)
     if wheels:
-        lines.append(f"COPY of wheels: {_size(wheels)}")
+        lines.append(f"COPY of wheels: {fmt.size(wheels)}")
     if ref is not None and ref is not record and record.image_size_bytes is not None and ref.image_size_bytes:
         delta = record.image_size_bytes - ref.image_size_bytes
         if delta == 0:
             lines.append(f"same size as {ref.variant}")
         else:
             ratio = delta / ref.image_size_bytes
-            lines.append(f"{_size(delta, signed=True)} ({ratio * 100:+.{_pct_digits(ratio)}f}%) "
+            lines.append(f"{fmt.size(delta, signed=True)} ({fmt.pct_fine(ratio, signed=True)}) "
                          f"vs {ref.variant}")
     return "\n".join(lines)
-
-
-def _size(size_bytes: int, *, signed: bool = False) -> str:
-    """MB as everywhere, but kB below 1 MB: a difference of 80 kB must not read as 0.1 MB or 0.0 MB."""
-    sign = "+" if signed else ""
-    if abs(size_bytes) < 1e6:
-        return f"{size_bytes / 1e3:{sign}.1f} kB"
-    return fmt.signed_mb(size_bytes) if signed else fmt.mb(size_bytes)
 
 
 @styled
@@ -163,7 +155,7 @@ def _savings_panel(ax: Axes, scenario: str, variants: list[str], cells: dict[str
         ax.barh([y], [saved[variant]], height=0.6, color=colours[variant])
         word = "same size" if diff.delta_bytes == 0 else "smaller" if diff.delta_bytes < 0 else "larger"
         text = word if diff.delta_bytes == 0 else (
-            f"{_size(abs(diff.delta_bytes))} {word} ({abs(diff.delta_ratio) * 100:.{_pct_digits(diff.delta_ratio)}f}%)")
+            f"{fmt.size(abs(diff.delta_bytes))} {word} ({fmt.pct_fine(abs(diff.delta_ratio))})")
         if cell.works is False:
             text += ", broken: imports fail"
         ax.text(max(saved[variant], 0.0) + span * 0.02, y, text, va="center", fontsize=8)
@@ -172,11 +164,6 @@ def _savings_panel(ax: Axes, scenario: str, variants: list[str], cells: dict[str
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlim(low - span * 0.05, high + span * 0.75)  # room on the right for the labels
     ax.set_title(scenario, loc="left", fontsize=10)
-
-
-def _pct_digits(ratio: float) -> int:
-    """One decimal, two below 1%: a 0.03% difference must not read as 0.0%."""
-    return 1 if abs(ratio) >= 0.01 or ratio == 0 else 2
 
 
 class ChartSpec(NamedTuple):

@@ -14,6 +14,19 @@ def signed_mb(delta_bytes: float | None) -> str:
     return "±0.0 MB" if round(delta_bytes / 1e5) == 0 else f"{delta_bytes / 1e6:+.1f} MB"
 
 
+def size(size_bytes: int, *, signed: bool = False) -> str:
+    """MB as everywhere, but kB below 1 MB, where a difference of 80 kB must not read as 0.1 MB or 0.0 MB."""
+    if abs(size_bytes) < 1e6:
+        return f"{size_bytes / 1e3:{'+' if signed else ''}.1f} kB"
+    return signed_mb(size_bytes) if signed else mb(size_bytes)
+
+
+def pct_fine(ratio: float, *, signed: bool = False) -> str:
+    """A fraction as a percentage with one decimal, two below 1%, where 0.03% must not read as 0.0%."""
+    digits = 1 if abs(ratio) >= 0.01 or ratio == 0 else 2
+    return f"{ratio * 100:{'+' if signed else ''}.{digits}f}%"
+
+
 def signed_bytes(delta_bytes: int | None) -> str:
     """An exact byte difference: ``-30,397,086 B``."""
     return "-" if delta_bytes is None else f"{delta_bytes:+,} B"

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 
 from tabulate import tabulate
 
-from bench import fmt
+from bench import fmt, stats
 from bench.results import BuildRecord, RunInfo
 from bench.summary import REFERENCE_VARIANT, CellSummary, summarise
 
@@ -92,13 +92,19 @@ def headline(summaries: Sequence[CellSummary]) -> list[str]:
         if d.delta_bytes == 0:
             than = "the same size as"
         else:
-            than = f"{fmt.mb(abs(d.delta_bytes))} {'smaller' if d.delta_bytes < 0 else 'larger'} than"
-        line = f"{s.scenario}: `{s.variant}` is {than} `{ref.variant}` ({fmt.pct(d.delta_ratio)})"
-        if ref.wheel_layer_bytes:
-            line += f"; the COPY layer held {fmt.mb(ref.wheel_layer_bytes)} of wheels"
-        if s.vs_ref_time is not None and s.time and ref.time:
-            line += (f". Build time: {s.vs_ref_time.verdict} (median {fmt.seconds(s.time.median)} vs "
-                     f"{fmt.seconds(ref.time.median)}, p={s.vs_ref_time.p_value:.3g})")
+            than = f"{fmt.size(abs(d.delta_bytes))} {'smaller' if d.delta_bytes < 0 else 'larger'} than"
+        line = f"{s.scenario}: `{s.variant}` is {than} `{ref.variant}` ({fmt.pct_fine(d.delta_ratio, signed=True)})"
+        if ref.wheel_layer_bytes and d.delta_bytes < 0 and not s.wheel_layer_bytes:
+            line += f"; the COPY layer of `{ref.variant}` held {fmt.size(ref.wheel_layer_bytes)} of wheels"
+        if s.works is False:
+            line += "; **its image is broken** (imports fail)"
+        c = s.vs_ref_time
+        if c is not None and s.time and ref.time:
+            times = f"{fmt.seconds(s.time.median)} vs {fmt.seconds(ref.time.median)}"
+            if c.n_reference < stats.MIN_N or c.n_candidate < stats.MIN_N:
+                line += f". Build time {times} (medians; too few builds to judge: n={c.n_candidate} vs {c.n_reference})"
+            else:
+                line += f". Build time: {c.verdict} (median {times}, p={c.p_value:.3g})"
         lines.append(line + ".")
     return lines
 

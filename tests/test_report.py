@@ -79,6 +79,17 @@ def test_markdown_has_headline_tables_charts_warnings_and_provenance() -> None:
     assert "stand-in bench-standin/python-slim" in md
 
 
+def test_headline_reads_small_differences_in_kilobytes_and_says_when_there_are_too_few_builds() -> None:
+    lines = report.headline(summarise(read_builds(TINY_V2)))
+    mount = next(line for line in lines if "`mount`" in line)
+    # tiny's wheels are 80.6 kB: "0.1 MB smaller (-0.0%)" would hide the finding
+    assert "80.6 kB smaller than `copy` (-0.05%)" in mount and "held 80.6 kB of wheels" in mount
+    assert "Build time: no significant difference" in mount and "p=" in mount
+    single = report.headline(summarise(read_builds(SEED_V1)))
+    assert single == ["seed: `mount` is 30.4 MB smaller than `copy` (-8.3%); the COPY layer of `copy` held 30.4 MB "
+                      "of wheels. Build time 14.51 s vs 14.56 s (medians; too few builds to judge: n=1 vs 1)."]
+
+
 def test_failed_builds_are_summarised_not_dropped() -> None:
     from dataclasses import replace
 
