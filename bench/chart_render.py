@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -41,6 +42,13 @@ def _draw_pending(index: int) -> RenderedChart:
     return _draw(_PENDING[index])
 
 
+def _worker_signals() -> None:
+    """A worker leaves Ctrl-C to the parent and dies quietly when the pool ends it (SIGTERM): it must not run the
+    parent's handlers, which turn SIGTERM into KeyboardInterrupt and print a traceback per worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def usable_cpus() -> int:
     """CPUs this process may run on (its affinity mask where the OS has one)."""
     if hasattr(os, "sched_getaffinity"):
@@ -57,7 +65,7 @@ def render(specs: Sequence[ChartSpec], workers: int | None = None) -> list[Rende
     order = sorted(range(len(specs)), key=lambda i: _rank(specs[i].stem))
     _PENDING = specs
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals) as pool:
             drawn = pool.map(_draw_pending, order, chunksize=1)
     finally:
         _PENDING = ()

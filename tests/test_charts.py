@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import signal
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -287,6 +288,20 @@ def test_charts_drawn_in_worker_processes_are_the_bytes_drawn_here_in_the_order_
     assert forked == here
     first = specs[0].draw()
     assert here[0].png == charts.to_png(first) and here[0].svg == charts.to_svg(first)
+
+
+def test_chart_workers_end_quietly_when_the_parent_turns_sigterm_into_an_exception(
+        capfd: pytest.CaptureFixture[str]) -> None:
+    def like_bench_cli(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    records = cd.records()
+    before = signal.signal(signal.SIGTERM, like_bench_cli)
+    try:
+        chart_render.render(charts.chart_set(records, summarise(records))[:2], workers=2)
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_charts_leave_the_global_style_alone() -> None:
