@@ -6,6 +6,7 @@ Steps of parallel stages overlap, so a stage's time is the length of the union o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from bench.results import Step
@@ -20,9 +21,15 @@ def final_stage(steps: Sequence[Step]) -> str | None:
     return max(staged, key=lambda s: s.vertex).stage if staged else None
 
 
+# "[2/3] RUN ...": a step of a Dockerfile with one unnamed stage, which BuildKit numbers without a stage name.
+_ONLY_STAGE = re.compile(r"^\[\d+/\d+\] ")
+
+
 def category(step: Step, final: str | None) -> str:
     if step.stage:
         return FINAL if step.stage == final else BUILD
+    if _ONLY_STAGE.match(step.name):
+        return FINAL  # the only stage is the final one
     return EXPORT if step.name.startswith("exporting") else INTERNAL
 
 

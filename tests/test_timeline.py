@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 
 from bench.results import Step
-from bench.timeline import BUILD, EXPORT, FINAL, INTERNAL, buildkit_span, final_stage, time_by_category, union_length
+from bench.timeline import (
+    BUILD,
+    EXPORT,
+    FINAL,
+    INTERNAL,
+    buildkit_span,
+    category,
+    final_stage,
+    time_by_category,
+    union_length,
+)
 
 
 def step(vertex: int, name: str, start: float | None, end: float | None, duration: float = 0.0,
@@ -39,3 +49,14 @@ def test_steps_without_times_fall_back_to_durations() -> None:
     steps = [step(9, "[build 3/3] RUN a", None, None, 1.3, "build"), step(10, "[s 2/2] RUN b", None, None, 11.3, "s")]
     assert time_by_category(steps)[FINAL] == pytest.approx(11.3)
     assert buildkit_span(steps) is None
+
+
+def test_steps_of_a_single_stage_dockerfile_are_the_final_stage() -> None:
+    # real BuildKit v0.8 names for single-slim: no stage name inside the brackets
+    steps = [Step(1, "[internal] load metadata for docker.io/library/python:3.11-slim", "done", 0.0, False),
+             Step(2, "[1/3] FROM docker.io/library/python:3.11-slim", "done", 0.0, False),
+             Step(3, "[3/3] RUN pip install -r requirements.txt --no-cache-dir", "done", 27.9, False),
+             Step(4, "exporting to image", "done", 3.4, False)]
+    final = final_stage(steps)
+    assert [category(s, final) for s in steps] == [INTERNAL, FINAL, FINAL, EXPORT]
+    assert time_by_category(steps)[FINAL] == 27.9
