@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,15 @@ def test_run_file_is_rewritten_whole_and_read_back(tmp_path: Path) -> None:
 def test_missing_run_file_names_the_folder(tmp_path: Path) -> None:
     with pytest.raises(UserError, match=str(tmp_path / "run.json")):
         read_run(tmp_path)
+
+
+def test_a_step_read_back_is_equal_to_the_one_written_whichever_way_it_is_read() -> None:
+    step = Step(vertex=9, name="[build 3/3] RUN pip wheel", status="done", duration_s=1.4, cached=False,
+                stage="build", start_s=0.43, end_s=1.73)
+    assert Step.from_dict(step.to_dict()) == step  # the fast path
+    assert Step.from_dict(json.loads(json.dumps(step.to_dict()))) == step
+    older = {k: v for k, v in step.to_dict().items() if k not in ("start_s", "end_s")}  # schema 1: no times
+    assert Step.from_dict(older) == replace(step, start_s=None, end_s=None)
+    assert Step.from_dict({**step.to_dict(), "vertex": "9"}) == step  # anything unusual takes the checked path
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Step.from_dict(step.to_dict()).name = "changed"  # type: ignore[misc]
