@@ -108,7 +108,7 @@ def _annotation(record: BuildRecord, ref: BuildRecord | None) -> str:
             lines.append(f"same size as {ref.variant}")
         else:
             ratio = delta / ref.image_size_bytes
-            lines.append(f"{fmt.size(delta, signed=True)} ({fmt.pct_fine(ratio, signed=True)}) "
+            lines.append(f"{fmt.size(delta, signed=True)} ({fmt.pct(ratio)}) "
                          f"vs {ref.variant}")
     return "\n".join(lines)
 
@@ -155,7 +155,7 @@ def _savings_panel(ax: Axes, scenario: str, variants: list[str], cells: dict[str
         ax.barh([y], [saved[variant]], height=0.6, color=colours[variant])
         word = "same size" if diff.delta_bytes == 0 else "smaller" if diff.delta_bytes < 0 else "larger"
         text = word if diff.delta_bytes == 0 else (
-            f"{fmt.size(abs(diff.delta_bytes))} {word} ({fmt.pct_fine(abs(diff.delta_ratio))})")
+            f"{fmt.size(abs(diff.delta_bytes))} {word} ({fmt.pct(abs(diff.delta_ratio), signed=False)})")
         if cell.works is False:
             text += ", broken: imports fail"
         ax.text(max(saved[variant], 0.0) + span * 0.02, y, text, va="center", fontsize=8)

@@ -21,20 +21,17 @@ def size(size_bytes: int, *, signed: bool = False) -> str:
     return signed_mb(size_bytes) if signed else mb(size_bytes)
 
 
-def pct_fine(ratio: float, *, signed: bool = False) -> str:
-    """A fraction as a percentage with one decimal, two below 1%, where 0.03% must not read as 0.0%."""
-    digits = 1 if abs(ratio) >= 0.01 or ratio == 0 else 2
-    return f"{ratio * 100:{'+' if signed else ''}.{digits}f}%"
-
-
 def signed_bytes(delta_bytes: int | None) -> str:
     """An exact byte difference: ``-30,397,086 B``."""
     return "-" if delta_bytes is None else f"{delta_bytes:+,} B"
 
 
-def pct(ratio: float | None) -> str:
-    """A fraction as a signed percentage: ``-10.2%``."""
-    return "-" if ratio is None else f"{ratio * 100:+.1f}%"
+def pct(ratio: float | None, *, signed: bool = True) -> str:
+    """A fraction as a percentage, ``-10.2%``: one decimal, two below 1%, where 0.03% must not read as 0.0%."""
+    if ratio is None:
+        return "-"
+    digits = 1 if abs(ratio) >= 0.01 or ratio == 0 else 2
+    return f"{ratio * 100:{'+' if signed else ''}.{digits}f}%"
 
 
 def seconds(value: float | None) -> str:

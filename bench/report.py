@@ -93,7 +93,7 @@ def headline(summaries: Sequence[CellSummary]) -> list[str]:
             than = "the same size as"
         else:
             than = f"{fmt.size(abs(d.delta_bytes))} {'smaller' if d.delta_bytes < 0 else 'larger'} than"
-        line = f"{s.scenario}: `{s.variant}` is {than} `{ref.variant}` ({fmt.pct_fine(d.delta_ratio, signed=True)})"
+        line = f"{s.scenario}: `{s.variant}` is {than} `{ref.variant}` ({fmt.pct(d.delta_ratio)})"
         if ref.wheel_layer_bytes and d.delta_bytes < 0 and not s.wheel_layer_bytes:
             line += f"; the COPY layer of `{ref.variant}` held {fmt.size(ref.wheel_layer_bytes)} of wheels"
         if s.works is False:
