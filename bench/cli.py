@@ -61,7 +61,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     table, files = write_report(args.dir, args.format)
     print(table)
-    print("\n".join(f"wrote {p}" for p in files))
+    # On stderr: stdout is the table alone, so `bench report DIR --format json | jq` works.
+    print("\n".join(f"wrote {p}" for p in files), file=sys.stderr)
     return 0
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import shutil
 from pathlib import Path
 
@@ -46,11 +49,20 @@ def test_empty_requirements_file_is_named(capsys: pytest.CaptureFixture[str], tm
 def test_report_prints_the_golden_table_and_writes_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     result = tmp_path / "tiny"
     shutil.copytree(FIXTURES / "results/tiny-v2", result)
-    code, out, _ = run_cli(capsys, "report", str(result))
+    code, out, err = run_cli(capsys, "report", str(result))
     assert code == 0
-    assert out.startswith((REPO / "tests/golden/tiny-v2-table.simple.txt").read_text())
-    assert f"wrote {result / 'report.md'}" in out
+    assert out == (REPO / "tests/golden/tiny-v2-table.simple.txt").read_text()
+    assert f"wrote {result / 'report.md'}" in err
     assert (result / "size-by-layer.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_report_as_json_or_csv_is_stdout_alone(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    result = tmp_path / "tiny"
+    shutil.copytree(FIXTURES / "results/tiny-v2", result)
+    code, out, _ = run_cli(capsys, "report", str(result), "--format", "json")
+    assert code == 0 and {row["variant"] for row in json.loads(out)} == {"copy", "copy-rm", "mount"}
+    code, out, _ = run_cli(capsys, "report", str(result), "--format", "csv")
+    assert code == 0 and len(list(csv.reader(io.StringIO(out)))) == 4  # header and three variants
 
 
 def test_list_shows_scenarios_and_variants(capsys: pytest.CaptureFixture[str]) -> None:
