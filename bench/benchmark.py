@@ -197,8 +197,10 @@ def write_report(result_dir: Path, tablefmt: str = "simple") -> tuple[str, list[
     records = latest_records(read_builds(result_dir))
     if not records:
         raise UserError(f"{result_dir}: no finished builds yet", hint="run `bench run --out DIR` first")
-    summaries = summarise(records)
-    drawn = chart_render.render(charts.chart_set(records, summaries))
+    with chart_render.Drawing(charts.record_charts(records)) as drawing:
+        summaries = summarise(records)  # while the workers draw
+        drawing.add(charts.summary_charts(summaries))
+        drawn = drawing.results()
     written = []
     for chart in drawn:
         png, svg = result_dir / f"{chart.stem}.png", result_dir / f"{chart.stem}.svg"

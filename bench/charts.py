@@ -7,6 +7,7 @@ Size charts live here, time charts in ``charts_time`` (re-exported), the shared 
 from __future__ import annotations
 
 import io
+import statistics
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -21,6 +22,7 @@ from bench.chart_base import (
     new_figure,
     no_data,
     representative,
+    sort_cells,
     style,
     styled,
     variant_colours,
@@ -41,11 +43,13 @@ __all__ = [
     "build_time",
     "category",
     "chart_set",
+    "record_charts",
     "representative",
     "save",
     "savings_across_sets",
     "size_by_layer",
     "step_timeline",
+    "summary_charts",
     "to_png",
     "to_svg",
 ]
@@ -175,19 +179,27 @@ class ChartSpec(NamedTuple):
 
 
 def chart_set(records: Sequence[BuildRecord], summaries: Sequence[CellSummary]) -> list[ChartSpec]:
-    """The charts that apply to one run: size and time when a measured build succeeded, the step timeline when
-    one has steps, savings across requirement sets for 2+ scenarios. Drawing is left to the caller (``draw``),
-    as it is the slow part of a report."""
+    """The charts that apply to one run: ``record_charts`` then ``summary_charts``. Drawing is left to the
+    caller (``draw``), as it is the slow part of a report."""
+    return [*record_charts(records), *summary_charts(summaries)]
+
+
+def record_charts(records: Sequence[BuildRecord]) -> list[ChartSpec]:
+    """The charts drawn from the records alone, so they can be drawn while the summaries are computed: size and
+    time when a measured build succeeded, the step timeline when one has steps."""
     out: list[ChartSpec] = []
     reps = representative(records)
     if reps:
         sizes = "; ".join(f"{cell_label(r)} {fmt.mb(r.image_size_bytes)}" for r in reps)
         out.append(ChartSpec("size-by-layer", f"Final image size by variant, stacked by layer: {sizes}",
                              partial(size_by_layer, records)))
-    timed = [s for s in summaries if s.time is not None]
-    if measured_ok(records) and timed:
-        times = "; ".join(f"{cell_label(s)} median {fmt.seconds(s.time.median)} over {s.time.n} builds"
-                          for s in timed if s.time)
+    measured = measured_ok(records)
+    if measured:
+        walls: dict[tuple[str, str], list[float]] = {}
+        for r in measured:
+            walls.setdefault((r.scenario, r.variant), []).append(r.wall_s)
+        times = "; ".join(f"{scenario} / {variant} median {fmt.seconds(statistics.median(walls[scenario, variant]))} "
+                          f"over {len(walls[scenario, variant])} builds" for scenario, variant in sort_cells(walls))
         out.append(ChartSpec("build-time", f"Build time of each measured build, with medians: {times}",
                              partial(build_time, records)))
     if any(r.steps for r in reps):
@@ -196,13 +208,18 @@ def chart_set(records: Sequence[BuildRecord], summaries: Sequence[CellSummary]) 
         out.append(ChartSpec("step-timeline", f"Timeline of the BuildKit steps of one {first} build per variant, "
                              "coloured by part of the build",
                              partial(step_timeline, [r for r in records if r.scenario == first])))
-    compared = [s for s in summaries if s.vs_ref_size is not None]
-    if len({s.scenario for s in compared}) >= 2:
-        saved = "; ".join(f"{cell_label(s)} {fmt.signed_mb(s.vs_ref_size.delta_bytes)}" for s in compared
-                          if s.vs_ref_size)
-        out.append(ChartSpec("savings-across-sets", f"Image size change against the reference variant: {saved}",
-                             partial(savings_across_sets, summaries)))
     return out
+
+
+def summary_charts(summaries: Sequence[CellSummary]) -> list[ChartSpec]:
+    """The charts drawn from the summaries: savings across requirement sets, for 2+ compared scenarios."""
+    compared = [s for s in summaries if s.vs_ref_size is not None]
+    if len({s.scenario for s in compared}) < 2:
+        return []
+    saved = "; ".join(f"{cell_label(s)} {fmt.size(s.vs_ref_size.delta_bytes, signed=True)}" for s in compared
+                      if s.vs_ref_size)
+    return [ChartSpec("savings-across-sets", f"Image size change against the reference variant: {saved}",
+                      partial(savings_across_sets, summaries))]
 
 
 def _metadata(suffix: str) -> dict[str, None]:

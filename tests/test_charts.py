@@ -290,6 +290,26 @@ def test_charts_drawn_in_worker_processes_are_the_bytes_drawn_here_in_the_order_
     assert here[0].png == charts.to_png(first) and here[0].svg == charts.to_svg(first)
 
 
+def test_charts_drawn_while_the_caller_works_leave_no_worker_behind_even_when_the_caller_fails() -> None:
+    import multiprocessing
+
+    records = cd.records()
+    specs = charts.record_charts(records)
+    assert [s.stem for s in specs] == ["size-by-layer", "build-time", "step-timeline"]
+    assert charts.summary_charts(summarise(records))[0].stem == "savings-across-sets"
+    later = charts.summary_charts(summarise(records))  # made after the workers started: pickled to them
+    with chart_render.Drawing(specs, workers=2) as drawing:
+        assert len(multiprocessing.active_children()) == 2  # drawing, while this test goes on
+        drawing.add(later)
+        drawn = drawing.results()
+    assert [c.stem for c in drawn] == [*(s.stem for s in specs), "savings-across-sets"]
+    assert drawn == chart_render.render([*specs, *later], workers=1)
+    assert not multiprocessing.active_children()
+    with pytest.raises(RuntimeError, match="the caller failed"), chart_render.Drawing(specs, workers=2):
+        raise RuntimeError("the caller failed")
+    assert not multiprocessing.active_children()
+
+
 def test_chart_workers_end_quietly_when_the_parent_turns_sigterm_into_an_exception(
         capfd: pytest.CaptureFixture[str]) -> None:
     def like_bench_cli(signum: int, frame: object) -> None:
