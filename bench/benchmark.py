@@ -22,7 +22,6 @@ from bench.scenario import Scenario, adhoc_scenario, load_scenario, scenarios_di
 from bench.summary import summarise
 
 RESULTS = Path("results")
-CHART_FILE = "size-by-layer.png"
 
 
 @dataclass
@@ -229,10 +228,12 @@ def publish(results: Path) -> list[Path]:
         entries.append((f"{folder.name}/index.html", read_run(folder), records))
     if not entries:
         raise UserError(f"{results}: no run folders", hint="run `make bench` or `bench run` first")
-    index = results / "index.html"
-    index.write_text(html.render_index(entries))
-    written = [index]
+    written = []
+    across_svg = None
     if len(entries) >= 2:
         fig = charts.across_runs([(run, records) for _, run, records in entries])
         written += [charts.save(fig, results / f"across-runs{suffix}") for suffix in (".png", ".svg")]
-    return written
+        across_svg = written[-1].read_text(encoding="utf-8")
+    index = results / "index.html"
+    index.write_text(html.render_index(entries, across_svg))
+    return [index, *written]

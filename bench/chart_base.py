@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, ParamSpec, cast
 
-from bench.results import BuildRecord
+from bench.results import BuildRecord, measured_ok
 from bench.summary import REFERENCE_VARIANT
 
 if TYPE_CHECKING:
@@ -103,11 +103,6 @@ def sort_cells(cells: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
 def variant_colours(variants: Iterable[str]) -> dict[str, str]:
     """A colour per variant, in ``variant_key`` order, so all charts of a run (and of runs alike) agree."""
     return {v: PALETTE[i % len(PALETTE)] for i, v in enumerate(sorted(set(variants), key=variant_key))}
-
-
-def measured_ok(records: Iterable[BuildRecord]) -> list[BuildRecord]:
-    """Successful builds that count: warm-ups and failures are left out of every statistic."""
-    return [r for r in records if r.ok and not r.warmup]
 
 
 def representative(records: Sequence[BuildRecord]) -> list[BuildRecord]:

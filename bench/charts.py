@@ -18,7 +18,6 @@ from bench.chart_base import (
     cell_label,
     freeze,
     lay_out,
-    measured_ok,
     new_figure,
     no_data,
     representative,
@@ -30,7 +29,7 @@ from bench.chart_base import (
 )
 from bench.charts_time import across_runs, build_time, step_timeline
 from bench.layers import is_wheel_copy
-from bench.results import BuildRecord, Layer
+from bench.results import BuildRecord, Layer, measured_ok
 from bench.summary import REFERENCE_VARIANT, CellSummary
 
 if TYPE_CHECKING:
@@ -112,8 +111,7 @@ def _annotation(record: BuildRecord, ref: BuildRecord | None) -> str:
             lines.append(f"same size as {ref.variant}")
         else:
             ratio = delta / ref.image_size_bytes
-            lines.append(f"{fmt.size(delta, signed=True)} ({fmt.pct(ratio)}) "
-                         f"vs {ref.variant}")
+            lines.append(f"{fmt.size(delta, signed=True)} ({fmt.pct(ratio)}) vs {ref.variant}")
     return "\n".join(lines)
 
 

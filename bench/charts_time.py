@@ -11,7 +11,6 @@ from bench import fmt, stats, timeline
 from bench.chart_base import (
     PALETTE,
     cell_label,
-    measured_ok,
     new_figure,
     no_data,
     representative,
@@ -19,7 +18,7 @@ from bench.chart_base import (
     styled,
     variant_colours,
 )
-from bench.results import BuildRecord, RunInfo, Step
+from bench.results import BuildRecord, RunInfo, Step, measured_ok
 from bench.summary import CellSummary, summarise
 
 if TYPE_CHECKING:

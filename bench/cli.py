@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.errors import UserError
+from bench.report import FORMATS
 
 EPILOG = """examples:
   bench run                                  the seed scenario (copy vs mount), results in results/<run-id>/
@@ -153,7 +154,7 @@ def parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="print the table; write report.md, index.html and the charts (PNG, SVG)",
                          epilog="example: bench report results/latest")
     rep.add_argument("dir", type=Path, metavar="DIR")
-    rep.add_argument("--format", default="simple", choices=["plain", "simple", "github", "csv", "json", "html"],
+    rep.add_argument("--format", default="simple", choices=FORMATS,
                      help="table format on the terminal (default simple)")
     rep.set_defaults(func=cmd_report)
     ls = sub.add_parser("list", help="list scenarios and variants")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from tabulate import tabulate
 
 from bench import fmt, stats
-from bench.results import BuildRecord
+from bench.results import BuildRecord, measured_ok
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,8 @@ class Change:
 
 def _measured(records: Sequence[BuildRecord]) -> dict[tuple[str, str], list[BuildRecord]]:
     out: dict[tuple[str, str], list[BuildRecord]] = {}
-    for r in records:
-        if r.ok and not r.warmup:
-            out.setdefault((r.scenario, r.variant), []).append(r)
+    for r in measured_ok(records):
+        out.setdefault((r.scenario, r.variant), []).append(r)
     return out
 
 

@@ -8,17 +8,12 @@ def mb(size_bytes: float | None) -> str:
     return "-" if size_bytes is None else f"{size_bytes / 1e6:.1f} MB"
 
 
-def signed_mb(delta_bytes: float | None) -> str:
-    if delta_bytes is None:
-        return "-"
-    return "±0.0 MB" if round(delta_bytes / 1e5) == 0 else f"{delta_bytes / 1e6:+.1f} MB"
-
-
 def size(size_bytes: int, *, signed: bool = False) -> str:
     """MB as everywhere, but kB below 1 MB, where a difference of 80 kB must not read as 0.1 MB or 0.0 MB."""
+    sign = "+" if signed else ""
     if abs(size_bytes) < 1e6:
-        return f"{size_bytes / 1e3:{'+' if signed else ''}.1f} kB"
-    return signed_mb(size_bytes) if signed else mb(size_bytes)
+        return f"{size_bytes / 1e3:{sign}.1f} kB"
+    return f"{size_bytes / 1e6:{sign}.1f} MB"
 
 
 def signed_bytes(delta_bytes: int | None) -> str:

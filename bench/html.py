@@ -142,15 +142,17 @@ def _index_row(href: str, run: RunInfo, records: Sequence[BuildRecord]) -> list[
             _builds(records), "<br>".join(_inline(line) for line in lines) or "-"]
 
 
-def render_index(entries: Sequence[tuple[str, RunInfo, list[BuildRecord]]]) -> str:
+def render_index(entries: Sequence[tuple[str, RunInfo, list[BuildRecord]]], across_svg: str | None = None) -> str:
     """A page listing every run, newest first: a link to its page (the entry's relative path), run id, date,
-    scenarios, variants, builds and headline; with 2+ runs, a chart of sizes and times across them."""
+    scenarios, variants, builds and headline; with 2+ runs, a chart of sizes and times across them (its SVG
+    text may be passed in when the caller has drawn it already)."""
     ordered = sorted(entries, key=lambda e: (e[1].created_at, e[1].run_id), reverse=True)
     headers = ["run", "date (UTC)", "scenarios", "variants", "builds", "headline"]
     body = ["<h1>bench results</h1>", f"<p>{len(ordered)} run{'s' * (len(ordered) != 1)}.</p>",
             _table(headers, [_index_row(href, run, records) for href, run, records in ordered])]
     if len(ordered) >= 2:
         alt = "Median image size and build time of each scenario and variant across runs, oldest first"
-        body += ["<h2>Across runs</h2>", _figure("across-runs", alt, charts.to_svg(charts.across_runs(
-            [(run, records) for _, run, records in ordered])))]
+        if across_svg is None:
+            across_svg = charts.to_svg(charts.across_runs([(run, records) for _, run, records in ordered]))
+        body += ["<h2>Across runs</h2>", _figure("across-runs", alt, across_svg)]
     return _page("bench results", body)

@@ -11,6 +11,7 @@ import json
 import os
 import tempfile
 import warnings
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -263,6 +264,11 @@ def latest_records(records: list[BuildRecord]) -> list[BuildRecord]:
     for r in records:
         last[(r.scenario, r.variant, r.repeat, r.warmup)] = r
     return list(last.values())
+
+
+def measured_ok(records: Iterable[BuildRecord]) -> list[BuildRecord]:
+    """Successful builds that count: warm-ups and failures are left out of every statistic."""
+    return [r for r in records if r.ok and not r.warmup]
 
 
 def read_builds(out_dir: Path) -> list[BuildRecord]:

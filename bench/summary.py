@@ -12,7 +12,7 @@ from typing import Any
 
 from bench import stats, timeline
 from bench.layers import is_wheel_copy
-from bench.results import BuildRecord
+from bench.results import BuildRecord, measured_ok
 
 REFERENCE_VARIANT = "copy"
 
@@ -98,12 +98,8 @@ def summarise(records: Iterable[BuildRecord], reference: str = REFERENCE_VARIANT
     return out
 
 
-def _measured_ok(records: Sequence[BuildRecord]) -> list[BuildRecord]:
-    return [r for r in records if r.ok and not r.warmup]
-
-
 def _cell(scenario: str, variant: str, records: Sequence[BuildRecord]) -> CellSummary:
-    ok = _measured_ok(records)
+    ok = measured_ok(records)
     failed = [r for r in records if not r.ok and not r.warmup]
     walls = [r.wall_s for r in ok]
     sizes = [r.image_size_bytes for r in ok if r.image_size_bytes is not None]
@@ -145,8 +141,8 @@ def _compare(cell: CellSummary, ref: CellSummary | None, ref_records: Sequence[B
     if ref is None or ref is cell or ref.variant == cell.variant:
         return cell
     changes: dict[str, Any] = {"reference": ref.variant}
-    a = [r.wall_s for r in _measured_ok(ref_records)]
-    b = [r.wall_s for r in _measured_ok(records)]
+    a = [r.wall_s for r in measured_ok(ref_records)]
+    b = [r.wall_s for r in measured_ok(records)]
     if a and b:
         changes["vs_ref_time"] = stats.compare(a, b)
     if ref.image_size_bytes and cell.image_size_bytes is not None:

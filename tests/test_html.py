@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import replace
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
 from bench import html
+from bench.benchmark import publish
 from bench.results import read_builds, read_run
 from tests import chart_data as cd
 from tests.conftest import FIXTURES
@@ -155,6 +158,20 @@ def test_index_of_one_run_has_no_across_runs_chart_and_refuses_external_links() 
     assert "<svg" not in html.render_index([entry])
     with pytest.raises(ValueError, match="relative path"):
         html.render_index([("https://example.com/seed/", entry[1], entry[2])])
+
+
+def test_publish_lists_every_run_and_inlines_the_across_runs_chart_it_saved(tmp_path: Path) -> None:
+    for name in ("seed", "tiny-v2"):
+        shutil.copytree(FIXTURES / "results" / name, tmp_path / name)
+    (tmp_path / "latest").symlink_to("tiny-v2")
+    written = publish(tmp_path)
+    assert written == [tmp_path / "index.html", tmp_path / "across-runs.png", tmp_path / "across-runs.svg"]
+    assert (tmp_path / "seed/index.html").is_file() and (tmp_path / "tiny-v2/index.html").is_file()
+    text = written[0].read_text()
+    alt = "Median image size and build time of each scenario and variant across runs, oldest first"
+    assert html.inline_svg(written[2].read_text(encoding="utf-8"), "across-runs", alt) in text
+    hrefs = {attrs["href"] for tag, attrs in parse(text).tags if tag == "a"}
+    assert hrefs == {"seed/index.html", "tiny-v2/index.html"}  # not results/latest
 
 
 def test_inline_svg_prefixes_ids_and_references() -> None:
